@@ -1,0 +1,62 @@
+// Integrals as compact fixed-size keys: one signed byte per propagator power, up to 16
+// propagators, so a key is 16 bytes, hashes in two words and compares with memcmp.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sailir {
+
+inline constexpr int kMaxPropagators = 16;
+inline constexpr int kMaxPower = 127;
+
+struct Integral {
+  std::array<std::int8_t, kMaxPropagators> a{};
+
+  bool operator==(const Integral& o) const { return std::memcmp(a.data(), o.a.data(), kMaxPropagators) == 0; }
+};
+
+struct IntegralHash {
+  std::size_t operator()(const Integral& x) const {
+    std::uint64_t w[2];
+    std::memcpy(w, x.a.data(), sizeof w);
+    std::uint64_t h = w[0] * 0x9E3779B97F4A7C15ULL ^ std::rotl(w[1] * 0xC2B2AE3D27D4EB4FULL, 31);
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
+using SectorId = std::uint32_t;
+
+// Sector: bit i set when propagator i+1 has a positive power.
+inline SectorId sector_of(const Integral& x, int n) {
+  SectorId s = 0;
+  for (int i = 0; i < n; ++i)
+    if (x.a[i] > 0) s |= SectorId{1} << i;
+  return s;
+}
+inline int lines_of(SectorId s) { return std::popcount(s); }
+// r: sum of positive powers; s: minus the sum of negative powers.
+inline int r_of(const Integral& x, int n) {
+  int r = 0;
+  for (int i = 0; i < n; ++i) r += x.a[i] > 0 ? x.a[i] : 0;
+  return r;
+}
+inline int s_of(const Integral& x, int n) {
+  int s = 0;
+  for (int i = 0; i < n; ++i) s += x.a[i] < 0 ? -x.a[i] : 0;
+  return s;
+}
+
+// "I[2,1,-1]" for an n-propagator family.
+std::string format_integral(const Integral& x, int n);
+// Parses "I[...]" (spaces allowed) with exactly n integer powers in [-127, 127]; throws
+// std::invalid_argument with a one-line message naming what is wrong.
+Integral parse_integral(std::string_view text, int n);
+Integral integral_from_powers(const std::vector<int>& powers);
+
+}  // namespace sailir

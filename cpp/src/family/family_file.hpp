@@ -1,0 +1,58 @@
+// Loads a compiled family file (docs/family-file.md): the family's propagators, symbols, default
+// point, preferred masters and its IBP/LI templates with exact rational coefficients.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "algebra/integral.hpp"
+
+namespace sailir {
+
+inline constexpr int kFamilyFileVersion = 1;
+inline constexpr int kIdentitiesVersion = 1;
+
+struct FamilyFileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct MonomialDef {
+  std::string coef;        // exact rational, decimal text
+  std::vector<int> exps;   // exponents of (a1..an, symbols...)
+};
+
+struct TermDef {
+  std::vector<int> shift;
+  std::vector<MonomialDef> monos;
+};
+
+struct TemplateDef {
+  std::string kind;  // "IBP" or "LI"
+  std::string label1, label2;
+  std::vector<TermDef> terms;
+};
+
+struct FamilyDef {
+  std::string name;
+  std::string hash;
+  int identities_version = 0;
+  int n = 0;                                   // number of propagators
+  std::vector<std::string> propagators;
+  std::vector<int> irreducible;                // 0-based indices
+  std::vector<std::string> symbols;            // d first, then invariants
+  std::string one;                             // symbol replaced by one, or ""
+  std::vector<std::pair<std::string, std::string>> point;  // default numeric point
+  std::vector<Integral> masters;               // preferred basis, may be empty
+  std::vector<TemplateDef> templates;
+
+  bool is_irreducible(int i) const;
+};
+
+// `source` names the file in error messages.
+FamilyDef parse_family_file(std::string_view text, const std::string& source);
+FamilyDef read_family_file(const std::string& path);
+
+}  // namespace sailir

@@ -1,0 +1,91 @@
+#include "family/point.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace sailir {
+
+namespace {
+
+bool is_rational(const std::string& v) {
+  std::size_t i = (!v.empty() && (v[0] == '-' || v[0] == '+')) ? 1 : 0;
+  bool digits = false, slash = false, den_digits = false;
+  for (; i < v.size(); ++i) {
+    if (v[i] >= '0' && v[i] <= '9') {
+      (slash ? den_digits : digits) = true;
+    } else if (v[i] == '/' && !slash && digits) {
+      slash = true;
+    } else {
+      return false;
+    }
+  }
+  if (slash && v.find_first_not_of("0/", v.find('/') + 1) == std::string::npos) return false;  // x/0
+  return digits && (!slash || den_digits);
+}
+
+bool is_one(const std::string& v) {
+  if (v == "1" || v == "+1") return true;
+  auto slash = v.find('/');
+  return slash != std::string::npos && v.substr(0, slash) == v.substr(slash + 1) && v[0] != '-';
+}
+
+}  // namespace
+
+NumericPoint resolve_point(const FamilyDef& family, std::string_view spec) {
+  NumericPoint point;
+  for (auto& s : family.symbols) point.emplace_back(s, "");
+  auto set = [&](const std::string& sym, const std::string& value, bool from_user) {
+    auto it = std::find_if(point.begin(), point.end(), [&](auto& kv) { return kv.first == sym; });
+    if (it == point.end()) {
+      std::string names;
+      for (auto& s : family.symbols) names += (names.empty() ? "" : ", ") + s;
+      throw std::invalid_argument("point: unknown symbol '" + sym + "' (family " + family.name + " has " + names + ")");
+    }
+    if (!is_rational(value))
+      throw std::invalid_argument("point: value '" + value + "' of " + sym + " is not a rational number");
+    if (sym == family.one && !is_one(value))
+      throw std::invalid_argument("point: " + sym + " is the symbol replaced by one and must be 1, not " + value);
+    (void)from_user;
+    it->second = value;
+  };
+  for (auto& [sym, value] : family.point) set(sym, value, false);
+  std::string_view s = spec;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    std::string item(s.substr(0, comma));
+    s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
+    item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument("point: '" + item + "' is not of the form symbol=value");
+    set(item.substr(0, eq), item.substr(eq + 1), true);
+  }
+  for (auto& [sym, value] : point) {
+    if (value.empty() && sym == family.one) value = "1";
+    if (value.empty())
+      throw std::invalid_argument("point: no value for " + sym + " (give it with --point " + sym + "=...)");
+  }
+  return point;
+}
+
+std::vector<u64> point_in_field(const NumericPoint& point, nmod_t mod) {
+  std::vector<u64> out;
+  for (auto& [sym, value] : point) {
+    try {
+      out.push_back(nmod_set_str(value, mod));
+    } catch (const std::domain_error&) {
+      throw std::domain_error("point: the denominator of " + sym + "=" + value + " vanishes modulo " +
+                              std::to_string(mod.n));
+    }
+  }
+  return out;
+}
+
+std::string format_point(const NumericPoint& point) {
+  std::string out;
+  for (auto& [sym, value] : point) out += (out.empty() ? "" : ",") + sym + "=" + value;
+  return out;
+}
+
+}  // namespace sailir

@@ -1,0 +1,28 @@
+// The numeric point: values of d and the invariants, given as exact rationals and mapped into
+// the field of the current prime.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "family/family_file.hpp"
+#include "ff/nmod.hpp"
+
+namespace sailir {
+
+// (symbol, rational text) for every symbol of the family, in the family's symbol order.
+using NumericPoint = std::vector<std::pair<std::string, std::string>>;
+
+// The family's default point overridden by `spec` ("d=41,m2=31/7"). Throws std::invalid_argument
+// with a one-line message for unknown symbols, malformed or missing values, and a
+// symbol_to_replace_by_one set to anything but 1.
+NumericPoint resolve_point(const FamilyDef& family, std::string_view spec);
+
+// Values in the field; throws std::domain_error when a denominator vanishes modulo the prime.
+std::vector<u64> point_in_field(const NumericPoint& point, nmod_t mod);
+
+std::string format_point(const NumericPoint& point);  // "d=41,m1=1,..."
+
+}  // namespace sailir

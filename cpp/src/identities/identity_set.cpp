@@ -1,0 +1,59 @@
+#include "identities/identity_set.hpp"
+
+#include <stdexcept>
+
+namespace sailir {
+
+IdentitySet::IdentitySet(const FamilyDef& family, const std::vector<u64>& symbol_values, nmod_t mod)
+    : n_(family.n), mod_(mod) {
+  if (symbol_values.size() != family.symbols.size()) throw std::logic_error("point does not match the family symbols");
+  for (auto& tmpl : family.templates) {
+    Compiled c{tmpl.kind, {}};
+    for (auto& td : tmpl.terms) {
+      CompiledTerm ct;
+      for (int i = 0; i < n_; ++i) ct.shift[i] = static_cast<std::int8_t>(td.shift[i]);
+      std::vector<u64> lin(n_, 0);
+      for (auto& md : td.monos) {
+        u64 v = nmod_set_str(md.coef, mod);
+        for (std::size_t k = 0; k < symbol_values.size(); ++k)
+          v = nmod_mul(v, nmod_pow(symbol_values[k], static_cast<u64>(md.exps[n_ + k]), mod), mod);
+        int degree = 0, last = -1;
+        for (int i = 0; i < n_; ++i)
+          if (md.exps[i]) degree += md.exps[i], last = i;
+        if (degree == 0) {
+          ct.c0 = nmod_add(ct.c0, v, mod);
+        } else if (degree == 1) {
+          lin[last] = nmod_add(lin[last], v, mod);
+        } else {
+          Mono m{v, std::vector<std::uint8_t>(md.exps.begin(), md.exps.begin() + n_)};
+          ct.higher.push_back(std::move(m));
+        }
+      }
+      for (int i = 0; i < n_; ++i)
+        if (lin[i]) ct.linear.emplace_back(i, lin[i]);
+      c.terms.push_back(std::move(ct));
+    }
+    templates_.push_back(std::move(c));
+  }
+}
+
+void IdentitySet::equation(int t, const Integral& seed, std::vector<Term>& out) const {
+  u64 a[kMaxPropagators];
+  for (int i = 0; i < n_; ++i) a[i] = nmod_set_si(seed.a[i], mod_);
+  for (const CompiledTerm& ct : templates_[t].terms) {
+    u64 c = ct.c0;
+    for (auto [i, ci] : ct.linear) c = nmod_add(c, nmod_mul(ci, a[i], mod_), mod_);
+    for (const Mono& m : ct.higher) {
+      u64 v = m.coef;
+      for (int i = 0; i < n_; ++i)
+        for (int e = 0; e < m.exps[i]; ++e) v = nmod_mul(v, a[i], mod_);
+      c = nmod_add(c, v, mod_);
+    }
+    if (c == 0) continue;
+    Term term{seed, c};
+    for (int i = 0; i < n_; ++i) term.integral.a[i] = static_cast<std::int8_t>(seed.a[i] + ct.shift[i]);
+    out.push_back(term);
+  }
+}
+
+}  // namespace sailir

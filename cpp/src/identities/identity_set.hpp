@@ -1,0 +1,55 @@
+// IBP/LI templates compiled once for a prime and numeric point: each coefficient becomes a
+// polynomial in the seed powers a_i with field coefficients (affine part stored densely), so an
+// equation at a seed costs a few multiply-adds and no string handling.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "algebra/integral.hpp"
+#include "family/family_file.hpp"
+#include "ff/nmod.hpp"
+
+namespace sailir {
+
+struct Term {
+  Integral integral;
+  u64 coef;
+};
+
+class IdentitySet {
+ public:
+  // `symbol_values` are the field values of the family's symbols (d first).
+  IdentitySet(const FamilyDef& family, const std::vector<u64>& symbol_values, nmod_t mod);
+
+  int size() const { return static_cast<int>(templates_.size()); }
+  int propagators() const { return n_; }
+  nmod_t modulus() const { return mod_; }
+  const std::string& kind(int t) const { return templates_[t].kind; }
+
+  // Appends the equation of template t at `seed` (terms with nonzero coefficient only).
+  void equation(int t, const Integral& seed, std::vector<Term>& out) const;
+
+ private:
+  struct Mono {
+    u64 coef;
+    std::vector<std::uint8_t> exps;  // over a1..an
+  };
+  struct CompiledTerm {
+    std::array<std::int8_t, kMaxPropagators> shift{};
+    u64 c0 = 0;
+    std::vector<std::pair<int, u64>> linear;  // (i, c_i): c_i * a_i
+    std::vector<Mono> higher;                 // monomials of degree >= 2 in the a_i
+  };
+  struct Compiled {
+    std::string kind;
+    std::vector<CompiledTerm> terms;
+  };
+  int n_;
+  nmod_t mod_;
+  std::vector<Compiled> templates_;
+};
+
+}  // namespace sailir

@@ -1,0 +1,87 @@
+#include "laporta/checked_reduction.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace sailir {
+
+namespace {
+
+ReductionResult run_at(const FamilyDef& family, const ReductionRequest& req, u64 prime) {
+  auto t0 = std::chrono::steady_clock::now();
+  LaportaReducer reducer(family, req.point, prime, req.preferred);
+  ReductionResult r;
+  r.prime = prime;
+  r.point = req.point;
+  r.masters = reducer.masters();
+  r.warnings = reducer.basis_notes();
+  r.targets = req.targets;
+  r.coefficients = reducer.reduce(req.targets, req.options);
+  r.stats = reducer.stats();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+bool same_basis(const ReductionResult& a, const ReductionResult& b) { return a.masters == b.masters; }
+
+// Positions (target, master) that are nonzero in b but zero in a: accidental zeros of a.
+std::vector<std::string> zeros_missing(const ReductionResult& a, const ReductionResult& b, int n) {
+  std::vector<std::string> out;
+  for (std::size_t t = 0; t < a.targets.size(); ++t) {
+    for (auto [k, v] : b.coefficients[t]) {
+      bool found = false;
+      for (auto [k2, v2] : a.coefficients[t]) found |= k2 == k;
+      if (!found)
+        out.push_back("coefficient of " + format_integral(b.masters[k], n) + " in " + format_integral(a.targets[t], n) +
+                      " vanishes modulo " + std::to_string(a.prime) + " but not modulo " + std::to_string(b.prime) +
+                      " (accidental zero)");
+    }
+  }
+  return out;
+}
+
+u64 next_check_prime(u64 avoid1, u64 avoid2) {
+  for (u64 p : kCheckPrimes)
+    if (p != avoid1 && p != avoid2) return p;
+  throw std::logic_error("no check prime left");
+}
+
+}  // namespace
+
+ReductionResult reduce_checked(const FamilyDef& family, const ReductionRequest& req) {
+  const int n = family.n;
+  ReductionResult first = run_at(family, req, req.prime);
+  if (!req.check) return first;
+  const u64 p2 = next_check_prime(req.prime, 0);
+  ReductionResult second = run_at(family, req, p2);
+  auto finish = [&](ReductionResult& r, const ReductionResult& other) {
+    r.check_prime = other.prime;
+    auto acc = zeros_missing(r, other, n);
+    r.warnings.insert(r.warnings.end(), acc.begin(), acc.end());
+    r.seconds += other.seconds;
+    return r;
+  };
+  if (same_basis(first, second)) {
+    if (zeros_missing(second, first, n).empty()) return finish(first, second);
+    // The second prime has accidental zeros; a third prime confirms the first result.
+    ReductionResult third = run_at(family, req, next_check_prime(req.prime, p2));
+    if (same_basis(first, third)) return finish(first, third);
+  }
+  // The bases differ: a rank drop at one prime. A third prime decides which.
+  ReductionResult third = run_at(family, req, next_check_prime(req.prime, p2));
+  if (same_basis(first, third)) {
+    first.warnings.push_back("check prime " + std::to_string(p2) + " was unlucky (rank drop); confirmed at " +
+                             std::to_string(third.prime));
+    return finish(first, third);
+  }
+  if (same_basis(second, third)) {
+    second.warnings.push_back("prime " + std::to_string(req.prime) +
+                              " is unlucky for this reduction (rank drop: " + std::to_string(first.masters.size()) +
+                              " instead of " + std::to_string(second.masters.size()) +
+                              " masters); the result is given modulo " + std::to_string(p2));
+    return finish(second, third);
+  }
+  throw UnreducedError("reductions at three primes disagree on the master basis; try another numeric point");
+}
+
+}  // namespace sailir

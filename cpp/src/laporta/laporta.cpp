@@ -1,0 +1,200 @@
+#include "laporta/laporta.hpp"
+
+#include <algorithm>
+#include <bit>
+
+#include "laporta/sector_system.hpp"
+
+namespace sailir {
+
+LaportaReducer::LaportaReducer(const FamilyDef& family, const NumericPoint& point, u64 prime,
+                               std::vector<Integral> preferred)
+    : family_(family), mod_{prime}, preferred_(std::move(preferred)), order_(family.n, preferred_) {
+  ids_ = std::make_unique<IdentitySet>(family, point_in_field(point, mod_), mod_);
+  for (int i = 0; i < family.n; ++i)
+    if (!family.is_irreducible(i)) line_mask_ |= SectorId{1} << i;
+}
+
+// A sector is zero when one of its subsectors... is nonzero it is not; otherwise (all subsectors
+// zero) it is zero exactly when the IBP system of its corner reduces the corner integral to 0.
+bool LaportaReducer::is_zero_sector(SectorId s) {
+  if (auto it = zero_.find(s); it != zero_.end()) return it->second;
+  bool zero = true;
+  if (s != 0) {
+    for (SectorId rest = s; rest && zero; rest &= rest - 1) {
+      SectorId sub = s & ~(rest & -rest);
+      if (!is_zero_sector(sub)) zero = false;
+    }
+    if (zero) {
+      SectorSystem sys(*ids_, order_, s, [](SectorId) { return true; });
+      const int t = lines_of(s);
+      sys.solve(t + 1, 1);
+      Integral corner;
+      for (int i = 0; i < family_.n; ++i) corner.a[i] = (s >> i & 1) ? 1 : 0;
+      std::vector<Term> expr;
+      zero = sys.reduce(corner, expr) && expr.empty();
+    }
+  }
+  zero_.emplace(s, zero);
+  return zero;
+}
+
+std::vector<SectorId> LaportaReducer::nonzero_sectors() {
+  std::vector<SectorId> out;
+  // Enumerate the subsets of the line mask.
+  for (SectorId s = line_mask_;; s = (s - 1) & line_mask_) {
+    if (!is_zero_sector(s)) out.push_back(s);
+    if (s == 0) break;
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const std::vector<Integral>& LaportaReducer::masters() {
+  if (!masters_done_) find_masters();
+  return masters_;
+}
+
+void LaportaReducer::find_masters() {
+  masters_done_ = true;
+  std::unordered_set<Integral, IntegralHash> preferred_left(preferred_.begin(), preferred_.end());
+  for (const Integral& p : preferred_) {
+    SectorId s = sector_of(p, family_.n);
+    if (is_zero_sector(s))
+      throw std::invalid_argument("preferred master " + format_integral(p, family_.n) + " lies in the zero sector " +
+                                  std::to_string(s));
+  }
+  for (SectorId s : nonzero_sectors()) {
+    const int t = lines_of(s);
+    int rmax = t + 2, smax = 2;
+    for (const Integral& p : preferred_)
+      if (sector_of(p, family_.n) == s) {
+        rmax = std::max(rmax, r_of(p, family_.n) + 1);
+        smax = std::max(smax, s_of(p, family_.n) + 1);
+      }
+    SectorSystem sys(*ids_, order_, s, [this](SectorId x) { return is_zero_sector(x); });
+    sys.solve(rmax, smax);
+    for (const Integral& p : preferred_)
+      if (sector_of(p, family_.n) == s && sys.has_pivot(p)) {
+        std::vector<Term> expr;
+        sys.reduce(p, expr);
+        throw std::invalid_argument("preferred master " + format_integral(p, family_.n) +
+                                    " is not independent: IBP identities reduce it to " + std::to_string(expr.size()) +
+                                    " other integrals");
+      }
+    std::vector<Integral> found;
+    for (const Integral& x : sys.unpivoted_own()) {
+      bool interior = r_of(x, family_.n) <= t + 1 && s_of(x, family_.n) <= 1;
+      if (order_.is_preferred(x) || interior) found.push_back(x);
+    }
+    for (const Integral& x : found) {
+      preferred_left.erase(x);
+      if (!preferred_.empty() && !order_.is_preferred(x))
+        basis_notes_.push_back("master " + format_integral(x, family_.n) + " added to the preferred basis");
+    }
+    sector_masters_[s] = found;
+  }
+  for (const Integral& p : preferred_left)
+    basis_notes_.push_back("preferred master " + format_integral(p, family_.n) + " is not needed (sector has fewer masters)");
+  for (auto& [s, list] : sector_masters_) masters_.insert(masters_.end(), list.begin(), list.end());
+  std::sort(masters_.begin(), masters_.end(), [this](auto& x, auto& y) { return order_.less(x, y); });
+  for (std::size_t i = 0; i < masters_.size(); ++i) master_index_[masters_[i]] = static_cast<int>(i);
+}
+
+std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::vector<Integral>& targets,
+                                                                     const LaportaOptions& opt) {
+  masters();
+  const int n = family_.n;
+  // Needed integrals per sector, processed from the most complex sector down.
+  auto sector_rank = [](SectorId s) { return std::make_pair(lines_of(s), s); };
+  std::map<std::pair<int, SectorId>, std::unordered_set<Integral, IntegralHash>, std::greater<>> needed;
+  auto want = [&](const Integral& x) {
+    if (master_index_.count(x) || rules_.count(x)) return;
+    needed[sector_rank(sector_of(x, n))].insert(x);
+  };
+  for (const Integral& x : targets) want(x);
+
+  while (!needed.empty()) {
+    auto node = needed.extract(needed.begin());
+    const SectorId s = node.key().second;
+    std::vector<Integral> todo(node.mapped().begin(), node.mapped().end());
+    if (is_zero_sector(s)) {
+      for (const Integral& x : todo) rules_[x] = {};
+      continue;
+    }
+    int rmax = lines_of(s), smax = 0;
+    for (const Integral& x : todo) {
+      rmax = std::max(rmax, r_of(x, n));
+      smax = std::max(smax, s_of(x, n));
+    }
+    rmax += opt.r_extra;
+    smax += opt.s_extra;
+    const auto& own_masters = sector_masters_[s];
+    for (int attempt = 0;; ++attempt) {
+      SectorSystem sys(*ids_, order_, s, [this](SectorId x) { return is_zero_sector(x); });
+      if (opt.progress)
+        opt.progress("sector " + std::to_string(s) + ": " + std::to_string(todo.size()) + " integrals, seeds r<=" +
+                     std::to_string(rmax) + " s<=" + std::to_string(smax));
+      sys.solve(rmax, smax);
+      const auto& st = sys.stats();
+      stats_.seeds += st.seeds;
+      stats_.equations += st.equations;
+      stats_.unknowns += st.unknowns;
+      stats_.pivots += st.pivots;
+      stats_.stored_terms = std::max(stats_.stored_terms, st.stored_terms);
+      ++stats_.sectors_solved;
+      std::vector<Integral> unreduced;
+      std::unordered_map<Integral, std::vector<Term>, IntegralHash> found;
+      std::vector<Term> expr;
+      for (const Integral& x : todo) {
+        bool ok = sys.reduce(x, expr);
+        for (const Term& term : expr)
+          if (sector_of(term.integral, n) == s &&
+              std::find(own_masters.begin(), own_masters.end(), term.integral) == own_masters.end())
+            ok = false;
+        if (ok) found.emplace(x, expr);
+        else unreduced.push_back(x);
+      }
+      if (unreduced.empty() || attempt >= opt.max_widenings) {
+        if (!unreduced.empty())
+          throw UnreducedError(std::to_string(unreduced.size()) + " integral(s) of sector " + std::to_string(s) +
+                               " not reduced to masters with seeds r<=" + std::to_string(rmax) + " s<=" +
+                               std::to_string(smax) + ", e.g. " + format_integral(unreduced.front(), n));
+        for (auto& [x, e] : found) {
+          for (const Term& term : e)
+            if (sector_of(term.integral, n) != s) want(term.integral);
+          rules_[x] = std::move(e);
+        }
+        stats_.integrals_reduced += found.size();
+        break;
+      }
+      ++rmax;
+      ++smax;
+      ++stats_.widenings;
+    }
+  }
+
+  std::vector<std::vector<std::pair<int, u64>>> out;
+  for (const Integral& x : targets) out.push_back(compose(x));
+  return out;
+}
+
+// Coefficients of x over the masters, substituting sector rules downwards (memoised).
+const std::vector<std::pair<int, u64>>& LaportaReducer::compose(const Integral& x) {
+  if (auto it = composed_.find(x); it != composed_.end()) return it->second;
+  std::vector<std::pair<int, u64>> result;
+  if (auto m = master_index_.find(x); m != master_index_.end()) {
+    result.emplace_back(m->second, 1);
+  } else {
+    std::vector<u64> dense(masters_.size(), 0);
+    for (const Term& term : rules_.at(x)) {
+      for (auto [k, v] : compose(term.integral))
+        dense[k] = nmod_add(dense[k], nmod_mul(term.coef, v, mod_), mod_);
+    }
+    for (std::size_t k = 0; k < dense.size(); ++k)
+      if (dense[k]) result.emplace_back(static_cast<int>(k), dense[k]);
+  }
+  return composed_.emplace(x, std::move(result)).first->second;
+}
+
+}  // namespace sailir

@@ -1,0 +1,82 @@
+// The Laporta reducer at one prime and numeric point: zero sectors, master integrals, and the
+// reduction of target integrals, sector by sector from the top down with seeds bounded by the
+// r and s of the integrals each sector actually needs.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "algebra/integral.hpp"
+#include "algebra/order.hpp"
+#include "family/family_file.hpp"
+#include "family/point.hpp"
+#include "identities/identity_set.hpp"
+
+namespace sailir {
+
+// A target (or an integral it needs) that the seeds could not reduce to masters.
+struct UnreducedError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct LaportaOptions {
+  int r_extra = 0;  // seed bounds beyond the largest r and s that a sector needs
+  int s_extra = 0;
+  int max_widenings = 2;  // automatic retries of a sector with r and s one larger
+  std::function<void(const std::string&)> progress;  // may be empty
+};
+
+struct LaportaStats {
+  std::size_t seeds = 0, equations = 0, unknowns = 0, pivots = 0, stored_terms = 0;
+  std::size_t sectors_solved = 0, widenings = 0, integrals_reduced = 0;
+};
+
+class LaportaReducer {
+ public:
+  // `preferred` masters rank lowest in their sector; empty for automatic master finding.
+  LaportaReducer(const FamilyDef& family, const NumericPoint& point, u64 prime, std::vector<Integral> preferred);
+
+  u64 prime() const { return mod_.n; }
+  int propagators() const { return family_.n; }
+  bool is_zero_sector(SectorId s);
+  std::vector<SectorId> nonzero_sectors();
+
+  // Masters of every nonzero sector, ascending in the Laporta order. Throws std::invalid_argument
+  // when a preferred master is reducible or lies in a zero sector.
+  const std::vector<Integral>& masters();
+  // Preferred integrals the basis did not need, and masters added beyond the preferred ones.
+  const std::vector<std::string>& basis_notes() { masters(); return basis_notes_; }
+
+  // Coefficients of each target over masters() (index into it). Throws UnreducedError.
+  std::vector<std::vector<std::pair<int, u64>>> reduce(const std::vector<Integral>& targets, const LaportaOptions& opt);
+
+  const LaportaStats& stats() const { return stats_; }
+
+ private:
+  void find_masters();
+  const std::vector<std::pair<int, u64>>& compose(const Integral& x);
+
+  const FamilyDef& family_;
+  nmod_t mod_;
+  std::vector<Integral> preferred_;
+  std::unique_ptr<IdentitySet> ids_;
+  LaportaOrder order_;
+  SectorId line_mask_ = 0;  // propagators that can carry dots (not irreducible)
+  std::unordered_map<SectorId, bool> zero_;
+  bool masters_done_ = false;
+  std::vector<Integral> masters_;
+  std::unordered_map<Integral, int, IntegralHash> master_index_;
+  std::map<SectorId, std::vector<Integral>> sector_masters_;
+  std::vector<std::string> basis_notes_;
+  std::unordered_map<Integral, std::vector<Term>, IntegralHash> rules_;
+  std::unordered_map<Integral, std::vector<std::pair<int, u64>>, IntegralHash> composed_;
+  LaportaStats stats_;
+};
+
+}  // namespace sailir

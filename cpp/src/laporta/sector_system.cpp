@@ -1,0 +1,161 @@
+#include "laporta/sector_system.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+
+#include "laporta/seeds.hpp"
+
+namespace sailir {
+
+SectorSystem::SectorSystem(const IdentitySet& ids, const LaportaOrder& order, SectorId sector, ZeroTest is_zero)
+    : ids_(ids), order_(order), sector_(sector), is_zero_(std::move(is_zero)), mod_(ids.modulus()), n_(ids.propagators()) {}
+
+void SectorSystem::solve(int rmax, int smax) {
+  const std::vector<Integral> seeds = sector_seeds(sector_, n_, rmax, smax);
+  stats_ = {};
+  stats_.seeds = seeds.size();
+
+  // Generate all equations, dropping integrals of zero sectors; integrals get provisional ids.
+  std::vector<std::vector<std::pair<std::uint32_t, u64>>> eqs;
+  std::vector<Term> terms;
+  std::vector<Integral> found;
+  std::unordered_map<Integral, std::uint32_t, IntegralHash> provisional;
+  std::unordered_map<SectorId, bool> zero_cache;
+  for (const Integral& seed : seeds) {
+    for (int t = 0; t < ids_.size(); ++t) {
+      terms.clear();
+      ids_.equation(t, seed, terms);
+      std::vector<std::pair<std::uint32_t, u64>> eq;
+      for (const Term& term : terms) {
+        SectorId s = sector_of(term.integral, n_);
+        auto z = zero_cache.find(s);
+        if (z == zero_cache.end()) z = zero_cache.emplace(s, s != sector_ && is_zero_(s)).first;
+        if (z->second) continue;
+        auto [it, fresh] = provisional.emplace(term.integral, static_cast<std::uint32_t>(found.size()));
+        if (fresh) found.push_back(term.integral);
+        eq.emplace_back(it->second, term.coef);
+      }
+      if (!eq.empty()) eqs.push_back(std::move(eq));
+    }
+  }
+  stats_.equations = eqs.size();
+  stats_.unknowns = found.size();
+
+  // Renumber columns so that the column index follows the Laporta order.
+  std::vector<OrderKey> keys(found.size());
+  for (std::size_t i = 0; i < found.size(); ++i) keys[i] = order_.key(found[i]);
+  std::vector<std::uint32_t> perm(found.size());
+  std::iota(perm.begin(), perm.end(), 0);
+  std::sort(perm.begin(), perm.end(), [&](auto x, auto y) { return keys[x] < keys[y]; });
+  std::vector<std::uint32_t> rank(found.size());
+  cols_.resize(found.size());
+  col_of_.clear();
+  col_of_.reserve(found.size());
+  first_own_ = static_cast<std::uint32_t>(found.size());
+  for (std::uint32_t i = 0; i < perm.size(); ++i) {
+    rank[perm[i]] = i;
+    cols_[i] = found[perm[i]];
+    col_of_.emplace(cols_[i], i);
+    if (first_own_ == found.size() && sector_of(cols_[i], n_) == sector_) first_own_ = i;
+  }
+  for (auto& eq : eqs) {
+    for (auto& [c, v] : eq) c = rank[c];
+    std::sort(eq.begin(), eq.end(), [](auto& x, auto& y) { return x.first > y.first; });
+  }
+  // Simplest equations first: fewer pivots are touched and rows stay short.
+  std::sort(eqs.begin(), eqs.end(), [](auto& x, auto& y) {
+    return x.front().first != y.front().first ? x.front().first < y.front().first : x.size() < y.size();
+  });
+
+  rows_.clear();
+  pivot_of_.assign(cols_.size(), -1);
+  acc_.assign(cols_.size(), 0);
+  bits_.assign((cols_.size() + 63) / 64, 0);
+  for (auto& eq : eqs) {
+    if (eq.front().first < first_own_) continue;  // a relation among subsector integrals only
+    add_row(eq);
+  }
+  stats_.pivots = rows_.size();
+}
+
+void SectorSystem::load(std::uint32_t col, u64 val) {
+  acc_[col] = nmod_add(acc_[col], val, mod_);
+  bits_[col >> 6] |= std::uint64_t{1} << (col & 63);
+  top_word_ = std::max<std::int64_t>(top_word_, col >> 6);
+}
+
+// Eliminates every pivot column from the accumulator, highest first, and moves what is left
+// (descending) into `out`; the accumulator is left empty.
+void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) {
+  out.clear();
+  for (std::int64_t w = top_word_; w >= 0; --w) {
+    while (bits_[w]) {
+      const int b = 63 - std::countl_zero(bits_[w]);
+      const std::uint32_t c = static_cast<std::uint32_t>(w * 64 + b);
+      bits_[w] &= ~(std::uint64_t{1} << b);
+      const u64 v = acc_[c];
+      acc_[c] = 0;
+      if (v == 0) continue;
+      const std::int32_t p = c >= first_own_ ? pivot_of_[c] : -1;
+      if (p < 0) {
+        out.emplace_back(c, v);
+        continue;
+      }
+      const u64 f = nmod_neg(v, mod_), fpre = nmod_mul_precomp(f, mod_);
+      const Row& row = rows_[p];
+      for (std::size_t k = 0; k < row.cols.size(); ++k) {
+        const std::uint32_t c2 = row.cols[k];
+        acc_[c2] = nmod_add(acc_[c2], nmod_mul_shoup(f, fpre, row.vals[k], mod_), mod_);
+        bits_[c2 >> 6] |= std::uint64_t{1} << (c2 & 63);
+      }
+    }
+  }
+  top_word_ = -1;
+}
+
+void SectorSystem::add_row(const std::vector<std::pair<std::uint32_t, u64>>& eq) {
+  for (auto [c, v] : eq) load(c, v);
+  std::vector<std::pair<std::uint32_t, u64>> red;
+  scan_reduce(red);
+  if (red.empty() || red.front().first < first_own_) return;  // dependent, or subsector-only
+  const std::uint32_t lead = red.front().first;
+  const u64 inv = nmod_inv(red.front().second, mod_);
+  Row row;
+  row.cols.reserve(red.size() - 1);
+  row.vals.reserve(red.size() - 1);
+  for (std::size_t k = 1; k < red.size(); ++k) {
+    row.cols.push_back(red[k].first);
+    row.vals.push_back(nmod_mul(red[k].second, inv, mod_));
+  }
+  stats_.stored_terms += row.cols.size();
+  pivot_of_[lead] = static_cast<std::int32_t>(rows_.size());
+  rows_.push_back(std::move(row));
+}
+
+std::vector<Integral> SectorSystem::unpivoted_own() const {
+  std::vector<Integral> out;
+  for (std::uint32_t c = first_own_; c < cols_.size(); ++c)
+    if (pivot_of_[c] < 0) out.push_back(cols_[c]);
+  return out;
+}
+
+bool SectorSystem::has_pivot(const Integral& x) const {
+  auto it = col_of_.find(x);
+  return it != col_of_.end() && it->second >= first_own_ && pivot_of_[it->second] >= 0;
+}
+
+bool SectorSystem::reduce(const Integral& x, std::vector<Term>& out) {
+  if (!has_pivot(x)) return false;
+  const std::uint32_t c = col_of_.at(x);
+  const Row& row = rows_[pivot_of_[c]];
+  // x = -(tail of its pivot row); reduce the tail fully.
+  for (std::size_t k = 0; k < row.cols.size(); ++k) load(row.cols[k], nmod_neg(row.vals[k], mod_));
+  std::vector<std::pair<std::uint32_t, u64>> red;
+  scan_reduce(red);
+  out.clear();
+  for (auto [col, v] : red) out.push_back(Term{cols_[col], v});
+  return true;
+}
+
+}  // namespace sailir

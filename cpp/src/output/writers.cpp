@@ -1,0 +1,114 @@
+#include "output/writers.hpp"
+
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+
+namespace sailir {
+
+OutputFormat parse_output_format(const std::string& name) {
+  if (name == "json") return OutputFormat::json;
+  if (name == "mathematica" || name == "m") return OutputFormat::mathematica;
+  if (name == "form") return OutputFormat::form;
+  throw std::invalid_argument("unknown output format '" + name + "' (json, mathematica, form)");
+}
+
+namespace {
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string powers_json(const Integral& x, int n) {
+  std::string out = "[";
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + std::to_string(static_cast<int>(x.a[i]));
+  return out + "]";
+}
+
+// A point value as a JSON number when it is an integer, as a string when it is a fraction.
+std::string point_value_json(const std::string& v) {
+  return v.find('/') == std::string::npos ? v : json_string(v);
+}
+
+std::string write_json(const FamilyDef& f, const ReductionResult& r, const std::string& method) {
+  const int n = f.n;
+  std::ostringstream o;
+  o << "{\n  \"family\": " << json_string(f.name) << ",\n  \"family_hash\": " << json_string(f.hash)
+    << ",\n  \"method\": " << json_string(method) << ",\n  \"prime\": " << r.prime << ",\n  \"point\": {";
+  for (std::size_t i = 0; i < r.point.size(); ++i)
+    o << (i ? ", " : "") << json_string(r.point[i].first) << ": " << point_value_json(r.point[i].second);
+  o << "},\n  \"masters\": [";
+  for (std::size_t i = 0; i < r.masters.size(); ++i) o << (i ? ", " : "") << powers_json(r.masters[i], n);
+  o << "],\n  \"reductions\": {";
+  for (std::size_t t = 0; t < r.targets.size(); ++t) {
+    o << (t ? "," : "") << "\n    " << json_string(format_integral(r.targets[t], n)) << ": {";
+    bool first = true;
+    for (auto [k, v] : r.coefficients[t]) {
+      o << (first ? "" : ", ") << json_string(format_integral(r.masters[k], n)) << ": " << v;
+      first = false;
+    }
+    o << "}";
+  }
+  o << "\n  },\n  \"check_prime\": " << (r.check_prime ? std::to_string(r.check_prime) : "null")
+    << ",\n  \"warnings\": [";
+  for (std::size_t i = 0; i < r.warnings.size(); ++i) o << (i ? ", " : "") << json_string(r.warnings[i]);
+  const auto& s = r.stats;
+  o << "],\n  \"stats\": {\"seeds\": " << s.seeds << ", \"equations\": " << s.equations
+    << ", \"unknowns\": " << s.unknowns << ", \"pivots\": " << s.pivots << ", \"sectors_solved\": " << s.sectors_solved
+    << ", \"widenings\": " << s.widenings << ", \"seconds\": " << r.seconds << "}\n}\n";
+  return o.str();
+}
+
+std::string call(const std::string& head, const Integral& x, int n, char open, char close) {
+  std::string out = head + open;
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + std::to_string(static_cast<int>(x.a[i]));
+  return out + close;
+}
+
+std::string write_symbolic(const FamilyDef& f, const ReductionResult& r, bool form) {
+  const int n = f.n;
+  std::ostringstream o;
+  const char* c0 = form ? "* " : "(* ";
+  const char* c1 = form ? "" : " *)";
+  o << c0 << "sailir reduction of family " << f.name << " (" << f.hash << ") modulo " << r.prime << " at "
+    << format_point(r.point) << c1 << "\n";
+  if (!form) o << "{\n";
+  for (std::size_t t = 0; t < r.targets.size(); ++t) {
+    const char open = form ? '(' : '[', close = form ? ')' : ']';
+    o << (form ? "id " : "  ") << call(f.name, r.targets[t], n, open, close) << (form ? " = " : " -> ");
+    if (r.coefficients[t].empty()) o << "0";
+    bool first = true;
+    for (auto [k, v] : r.coefficients[t]) {
+      o << (first ? "" : " + ") << v << "*" << call(f.name, r.masters[k], n, open, close);
+      first = false;
+    }
+    o << (form ? ";" : (t + 1 < r.targets.size() ? "," : "")) << "\n";
+  }
+  if (!form) o << "}\n";
+  return o.str();
+}
+
+}  // namespace
+
+std::string write_result(const FamilyDef& family, const ReductionResult& result, OutputFormat format,
+                         const std::string& method) {
+  switch (format) {
+    case OutputFormat::json: return write_json(family, result, method);
+    case OutputFormat::mathematica: return write_symbolic(family, result, false);
+    case OutputFormat::form: return write_symbolic(family, result, true);
+  }
+  return {};
+}
+
+}  // namespace sailir

@@ -1,0 +1,148 @@
+"""Writing compiled family files (`.sfam`, docs/family-file.md) and caching them by family hash.
+
+`python -m sailir.familyfile --regenerate-builtins` rewrites the packaged `data/families/*.sfam`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from sailir.family import Family, builtin_file, builtin_names, family_hash, load_family, poly_terms
+from sailir.identities import IDENTITIES_VERSION, Template, coefficient_symbols, derive_identities
+
+MAGIC = "sailir-family 1"
+_IDENTIFIER_OR_NUMBER = r"[A-Za-z0-9_]+"
+
+
+def _rational(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+def _display(momentum: str, mass: str) -> str:
+    """Human-readable D without spaces: k1^2, (k1+p3)^2, k^2-msq, k^2-(m1+m2)."""
+    square = f"{momentum}^2" if re.fullmatch(_IDENTIFIER_OR_NUMBER, momentum) else f"({momentum})^2"
+    if mass == "0":
+        return square
+    return f"{square}-{mass}" if re.fullmatch(_IDENTIFIER_OR_NUMBER, mass) else f"{square}-({mass})"
+
+
+def render_header(family: Family, digest: str) -> str:
+    """Everything before the templates (the only part that depends on name, point and masters)."""
+    lines = [
+        MAGIC,
+        f"name {family.name}",
+        f"hash {digest}",
+        f"identities-version {IDENTITIES_VERSION}",
+        f"propagators {len(family.propagators)}",
+    ]
+    lines += [f"propagator {i} {_display(m, msq)}" for i, (m, msq) in enumerate(family.propagators, 1)]
+    lines.append(" ".join(["irreducible", *map(str, family.irreducible)]))
+    lines.append(" ".join(["symbols", "d", *family.invariants]))
+    lines.append(f"one {family.symbol_to_replace_by_one or '-'}")
+    lines.append(" ".join(["point", *(f"{k}={_rational(v)}" for k, v in family.point.items())]))
+    lines.append(f"masters {len(family.masters)}")
+    lines += ["I[" + ",".join(map(str, m)) + "]" for m in family.masters]
+    return "\n".join(lines) + "\n"
+
+
+def render_templates(family: Family, templates: Sequence[Template]) -> str:
+    gens = coefficient_symbols(family)
+    lines = [f"templates {len(templates)}"]
+    for template in templates:
+        lines.append(f"template {template.kind} {template.labels[0]} {template.labels[1]} {len(template.terms)}")
+        for shift, coefficient in template.terms:
+            monomials = poly_terms(coefficient, gens)
+            lines.append(f"term {','.join(map(str, shift))} {len(monomials)}")
+            lines += [f"mono {c} {','.join(map(str, e))}" for e, c in monomials]
+    lines.append("end")
+    return "\n".join(lines) + "\n"
+
+
+def render_family_file(family: Family, templates: Sequence[Template]) -> str:
+    return render_header(family, family_hash(family)) + render_templates(family, templates)
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("SAILIR_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "sailir" / "families"
+
+
+def _templates_section(text: str, digest: str) -> str | None:
+    """The templates part of an existing file for the same hash, so sympy need not run again."""
+    lines = text.split("\n")
+    if len(lines) < 3 or lines[0] != MAGIC or lines[2] != f"hash {digest}" or not text.endswith("end\n"):
+        return None
+    start = text.find("\ntemplates ")
+    return text[start + 1 :] if start >= 0 else None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(temporary, path)  # readers see the old file or the whole new one
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def compile_family(spec: str) -> Path:
+    """Load, derive and write `<cache>/<hash>.sfam`, reusing cached or packaged templates."""
+    family = load_family(spec)
+    digest = family_hash(family)
+    header = render_header(family, digest)
+    path = cache_dir() / f"{digest}.sfam"
+    candidates = [path]
+    if spec in builtin_names():
+        candidates.append(builtin_file(spec, ".sfam"))
+    section = None
+    for candidate in candidates:
+        try:
+            existing = candidate.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        section = _templates_section(existing, digest)
+        if section is not None:
+            if candidate == path and existing == header + section:
+                return path
+            break
+    if section is None:
+        section = render_templates(family, derive_identities(family))
+    # The same definition under another name, point or masters rewrites the header only.
+    _write_atomic(path, header + section)
+    return path
+
+
+def regenerate_builtins(dest: Path | None = None) -> list[Path]:
+    """Write NAME.sfam for every built-in family into `dest` (default: the package data folder)."""
+    written = []
+    for name in builtin_names():
+        family = load_family(name)
+        target = (dest or Path(str(builtin_file(name, ".sfam"))).parent) / f"{name}.sfam"
+        _write_atomic(target, render_family_file(family, derive_identities(family)))
+        written.append(target)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sailir.familyfile", description=__doc__)
+    parser.add_argument("--regenerate-builtins", action="store_true", help="rewrite data/families/*.sfam")
+    args = parser.parse_args(argv)
+    if not args.regenerate_builtins:
+        parser.error("nothing to do (use --regenerate-builtins)")
+    for path in regenerate_builtins():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
