@@ -86,5 +86,8 @@ def sectors(
     from . import _core
 
     return _core.sectors(
-        family_file(family), prime=prime, point=_point_text(point), masters=None if masters is None else list(masters)
+        family_file(family),
+        prime=prime,
+        point=_point_text(point),
+        masters=None if masters is None else list(masters),
     )

@@ -29,8 +29,12 @@ def _cmd_family(args: argparse.Namespace) -> int:
     templates = derive_identities(fam)
     info = sectors(args.spec, point=args.point)
     kinds = {k: sum(t.kind == k for t in templates) for k in ("IBP", "LI")}
-    print(f"family {fam.name}: {len(fam.propagators)} propagators, loop momenta {', '.join(fam.loop_momenta)}")
-    print(f"identities: {kinds['IBP']} IBP + {kinds['LI']} LI templates, {sum(len(t.terms) for t in templates)} terms")
+    print(
+        f"family {fam.name}: {len(fam.propagators)} propagators, loop momenta {', '.join(fam.loop_momenta)}"
+    )
+    print(
+        f"identities: {kinds['IBP']} IBP + {kinds['LI']} LI templates, {sum(len(t.terms) for t in templates)} terms"
+    )
     print(f"nonzero sectors ({len(info['nonzero_sectors'])}): {' '.join(map(str, info['nonzero_sectors']))}")
     print(f"masters ({len(info['masters'])}):")
     for m in info["masters"]:
@@ -46,10 +50,14 @@ def main(argv: list[str] | None = None) -> int:
             print("sailir: error: the sailir-reduce binary is not installed", file=sys.stderr)
             return 2
         os.execv(native, [native, *argv[1:]])
-    parser = argparse.ArgumentParser(prog="sailir", description="Feynman integral reduction with IBP identities.")
+    parser = argparse.ArgumentParser(
+        prog="sailir", description="Feynman integral reduction with IBP identities."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("reduce", help="reduce integrals to masters (same options as sailir-reduce --help)")
-    comp = sub.add_parser("compile", help="compile a family YAML or Kira config directory; prints the cached file")
+    comp = sub.add_parser(
+        "compile", help="compile a family YAML or Kira config directory; prints the cached file"
+    )
     comp.add_argument("spec")
     fam = sub.add_parser("family", help="summary of a family: identities, nonzero sectors, masters")
     fam.add_argument("spec")

@@ -44,9 +44,11 @@ Every problem raises `FamilyError` with a one-line message.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
+import keyword
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -184,6 +186,11 @@ def _is_polynomial(expr: sympy.Expr, gens: tuple[sympy.Symbol, ...]) -> bool:
     return poly.domain in (sympy.ZZ, sympy.QQ)
 
 
+def _combine(coefficients: Any, items: Any) -> sympy.Expr:
+    """sum_k coefficients[k] * items[k]."""
+    return sum((c * x for c, x in zip(coefficients, items, strict=True)), sympy.Integer(0))
+
+
 def _symbols(names: tuple[str, ...] | list[str]) -> dict[str, sympy.Symbol]:
     return {n: sympy.Symbol(n) for n in names}
 
@@ -299,10 +306,14 @@ def load_sailir_yaml(path: Path) -> Family:
 
 def _from_sailir(data: Any, source: str) -> Family:
     if not isinstance(data, dict):
-        raise FamilyError(f"family file {source}: expected a mapping with keys {', '.join(_SAILIR_KEYS[:3])}, ...")
+        raise FamilyError(
+            f"family file {source}: expected a mapping with keys {', '.join(_SAILIR_KEYS[:3])}, ..."
+        )
     for key in data:
         if key not in _SAILIR_KEYS:
-            raise FamilyError(f"family file {source}: unknown key '{key}' (expected {', '.join(_SAILIR_KEYS)})")
+            raise FamilyError(
+                f"family file {source}: unknown key '{key}' (expected {', '.join(_SAILIR_KEYS)})"
+            )
     for key in ("name", "loop_momenta", "propagators"):
         if key not in data:
             raise FamilyError(f"family file {source}: missing key '{key}'")
@@ -314,7 +325,7 @@ def _from_sailir(data: Any, source: str) -> Family:
     point = data.get("point") or {}
     masters = data.get("masters") or []
     if not isinstance(masters, list):
-        raise FamilyError(f"family file {source}: masters must be a list like [\"I[1,1,0]\"]")
+        raise FamilyError(f'family file {source}: masters must be a list like ["I[1,1,0]"]')
     return build_family(
         data["name"],
         data["loop_momenta"],
@@ -390,7 +401,9 @@ def _from_kira_entry(entry: dict[str, Any], kinematics: dict[str, Any]) -> Famil
             covered |= _parse_sector(top, len(propagators), name)
         irreducible = [i for i in range(1, len(propagators) + 1) if not covered >> (i - 1) & 1]
     fam_name = name if _NAME.match(name) else re.sub(r"[^A-Za-z0-9_]", "_", name)
-    return build_family(fam_name, entry.get("loop_momenta"), propagators, irreducible, kinematics, {}, [])
+    return build_family(
+        fam_name, entry.get("loop_momenta"), propagators, irreducible, kinematics, {}, [], strict=False
+    )
 
 
 def _parse_sector(value: Any, n: int, family: str) -> int:
@@ -414,9 +427,15 @@ def _parse_sector(value: Any, n: int, family: str) -> int:
                 bits = yaml.safe_load(text)
             except yaml.YAMLError:
                 bits = None
-    if isinstance(bits, list) and len(bits) == n and all(b in (0, 1) and not isinstance(b, bool) for b in bits):
+    if (
+        isinstance(bits, list)
+        and len(bits) == n
+        and all(b in (0, 1) and not isinstance(b, bool) for b in bits)
+    ):
         return sum(1 << i for i, b in enumerate(bits) if b)
-    raise FamilyError(f"integral family '{family}': cannot read top-level sector {value!r} for {n} propagators")
+    raise FamilyError(
+        f"integral family '{family}': cannot read top-level sector {value!r} for {n} propagators"
+    )
 
 
 def _is_int(value: Any) -> bool:
@@ -434,15 +453,22 @@ def build_family(
     kinematics: dict[str, Any],
     point: dict[str, Any],
     masters: list[Any],
+    *,
+    strict: bool = True,
 ) -> Family:
-    """Validate a family given as plain data (as read from YAML) and solve its kinematics."""
+    """Validate a family given as plain data (as read from YAML) and solve its kinematics.
+
+    `strict` rejects unknown kinematics keys (typos in sailir files); Kira's own files may carry
+    keys that do not matter here.
+    """
     loops = _names(loop_momenta, "loop_momenta", allow_empty=False)
-    for key in kinematics:
+    for key in kinematics if strict else ():
         if key not in _KINEMATICS_KEYS:
             raise FamilyError(f"kinematics: unknown key '{key}' (expected {', '.join(_KINEMATICS_KEYS)})")
-    externals = _names(kinematics.get("incoming_momenta"), "incoming_momenta") + _names(
+    declared = _names(kinematics.get("incoming_momenta"), "incoming_momenta") + _names(
         kinematics.get("outgoing_momenta"), "outgoing_momenta"
     )
+    externals = list(dict.fromkeys(declared))  # Kira allows [q] both incoming and outgoing
     invariants = _invariant_names(kinematics.get("kinematic_invariants"))
     _check_distinct(loops, externals, invariants)
 
@@ -451,21 +477,24 @@ def build_family(
     for i, prop in enumerate(propagators, 1):
         if not (isinstance(prop, list) and len(prop) == 2):
             raise FamilyError(f"propagator {i} must be [momentum, mass_squared], got {prop!r}")
-    prop_texts = [(_compact(p[0], f"propagator {i} momentum"), _compact(p[1], f"propagator {i} mass"))
-                  for i, p in enumerate(propagators, 1)]
+    prop_texts = [
+        (_compact(p[0], f"propagator {i} momentum"), _compact(p[1], f"propagator {i} mass"))
+        for i, p in enumerate(propagators, 1)
+    ]
 
     relations = _momentum_relations(kinematics.get("momentum_conservation"), externals)
     preference = _preference(externals, [m for m, _ in prop_texts])
     independent, in_basis = _independent_externals(externals, relations, preference)
     dependent = tuple(
-        (e, str(sum((c * sympy.Symbol(b) for c, b in zip(in_basis[e], independent)), sympy.Integer(0))))
+        (e, str(_combine(in_basis[e], [sympy.Symbol(b) for b in independent])))
         for e in externals
         if e not in independent
     )
 
     irr = _irreducible(irreducible, len(propagators))
-    products = _solve_scalar_products(kinematics.get("scalarproduct_rules"), externals, independent,
-                                      in_basis, invariants)
+    products = _solve_scalar_products(
+        kinematics.get("scalarproduct_rules"), externals, independent, in_basis, invariants
+    )
     one = kinematics.get("symbol_to_replace_by_one")
     if one is not None and one not in invariants:
         raise FamilyError(f"symbol_to_replace_by_one '{one}' is not a kinematic invariant")
@@ -481,11 +510,11 @@ def build_family(
         invariants=tuple(invariants),
         scalar_products=products,
         symbol_to_replace_by_one=one,
-        point=_point(point, invariants, one),
-        masters=_masters(masters, len(propagators), irr),
     )
-    _check_basis(family)
-    return family
+    _check_basis(family)  # before point and masters: a wrong basis explains more
+    return dataclasses.replace(
+        family, point=_point(point, invariants, one), masters=_masters(masters, len(propagators), irr)
+    )
 
 
 def _compact(value: Any, what: str) -> str:
@@ -511,12 +540,16 @@ def _invariant_names(value: Any) -> list[str]:
 def _check_distinct(loops: list[str], externals: list[str], invariants: list[str]) -> None:
     seen: set[str] = set()
     for name in loops + externals + invariants:
+        if keyword.iskeyword(name):
+            raise FamilyError(f"name '{name}' is a reserved word")
         if name in seen:
             raise FamilyError(f"name '{name}' is declared twice")
         seen.add(name)
     for name in invariants:
         if _RESERVED.match(name):
-            raise FamilyError(f"invariant name '{name}' is reserved (d and a1, a2, ... name coefficient variables)")
+            raise FamilyError(
+                f"invariant name '{name}' is reserved (d and a1, a2, ... name coefficient variables)"
+            )
 
 
 def _momentum_relations(value: Any, externals: list[str]) -> list[tuple[sympy.Rational, ...]]:
@@ -532,7 +565,9 @@ def _momentum_relations(value: Any, externals: list[str]) -> list[tuple[sympy.Ra
         lhs = _parse(pair[0], symbols, "momentum_conservation")
         rhs = _parse(pair[1], symbols, "momentum_conservation")
         text = f"{pair[0]} = {pair[1]}"
-        relations.append(_linear_coefficients(lhs - rhs, tuple(symbols.values()), "momentum_conservation", text))
+        relations.append(
+            _linear_coefficients(lhs - rhs, tuple(symbols.values()), "momentum_conservation", text)
+        )
     return relations
 
 
@@ -605,15 +640,19 @@ def _solve_scalar_products(
     # Reduced rows: pivot column -> (coefficients, value); kept in reduced row echelon form.
     rows: dict[int, tuple[list[Fraction], sympy.Expr]] = {}
     for number, rule in enumerate(rules, 1):
-        if not (isinstance(rule, list) and len(rule) == 2 and isinstance(rule[0], list) and len(rule[0]) == 2):
+        if not (
+            isinstance(rule, list) and len(rule) == 2 and isinstance(rule[0], list) and len(rule[0]) == 2
+        ):
             raise FamilyError(f"scalarproduct rule {number} must be [[p_i, p_j], value], got {rule!r}")
         vectors = []
         for side in rule[0]:
             expr = _parse(side, ext_symbols, f"scalarproduct rule {number}")
-            coefficients = _linear_coefficients(expr, tuple(ext_symbols.values()), f"scalarproduct rule {number}",
-                                                str(side))
-            vectors.append([sum((c * sympy.Rational(in_basis[e][k]) for c, e in zip(coefficients, externals)),
-                                sympy.Integer(0)) for k in range(len(independent))])
+            coefficients = _linear_coefficients(
+                expr, tuple(ext_symbols.values()), f"scalarproduct rule {number}", str(side)
+            )
+            vectors.append(
+                [_combine(coefficients, [in_basis[e][k] for e in externals]) for k in range(len(independent))]
+            )
         value = _parse(rule[1], inv_symbols, f"scalarproduct rule {number} value")
         row = [Fraction(0)] * len(unknowns)
         u, w = vectors
@@ -625,7 +664,7 @@ def _solve_scalar_products(
         for pivot, (prow, pvalue) in rows.items():
             if row[pivot] != 0:
                 factor = row[pivot]
-                row = [a - factor * b for a, b in zip(row, prow)]
+                row = [a - factor * b for a, b in zip(row, prow, strict=True)]
                 value = sympy.expand(value - sympy.Rational(factor.numerator, factor.denominator) * pvalue)
         lead = next((k for k, a in enumerate(row) if a != 0), None)
         if lead is None:
@@ -641,14 +680,18 @@ def _solve_scalar_products(
         for pivot, (prow, pvalue) in list(rows.items()):
             if prow[lead] != 0:
                 factor = prow[lead]
-                rows[pivot] = ([a - factor * b for a, b in zip(prow, row)],
-                               sympy.expand(pvalue - sympy.Rational(factor.numerator, factor.denominator) * value))
+                rows[pivot] = (
+                    [a - factor * b for a, b in zip(prow, row, strict=True)],
+                    sympy.expand(pvalue - sympy.Rational(factor.numerator, factor.denominator) * value),
+                )
         rows[lead] = (row, value)
     result = []
     for k, (i, j) in enumerate(unknowns):
         entry = rows.get(k)
         if entry is None or any(a != 0 for c, a in enumerate(entry[0]) if c != k):
-            raise FamilyError(f"scalar product {independent[i]}.{independent[j]} is not fixed by scalarproduct_rules")
+            raise FamilyError(
+                f"scalar product {independent[i]}.{independent[j]} is not fixed by scalarproduct_rules"
+            )
         result.append((independent[i], independent[j], str(entry[1])))
     return tuple(result)
 
@@ -670,7 +713,9 @@ def _point(point: dict[str, Any], invariants: list[str], one: str | None) -> dic
             raise FamilyError(f"point: value of {key} is not a rational number: {raw!r}")
     if one is not None:
         if one in values and values[one] != 1:
-            raise FamilyError(f"point: {one} is symbol_to_replace_by_one, so its value must be 1, not {values[one]}")
+            raise FamilyError(
+                f"point: {one} is symbol_to_replace_by_one, so its value must be 1, not {values[one]}"
+            )
         values[one] = Fraction(1)
     missing = [k for k in expected if k not in values]
     if missing:
@@ -695,7 +740,9 @@ def _masters(values: list[Any], n: int, irreducible: tuple[int, ...]) -> list[tu
             raise FamilyError(f"preferred master {value!r} has {len(powers)} powers, expected {n}")
         for i in irreducible:
             if powers[i - 1] > 0:
-                raise FamilyError(f"preferred master {value!r} has a positive power on irreducible numerator D{i}")
+                raise FamilyError(
+                    f"preferred master {value!r} has a positive power on irreducible numerator D{i}"
+                )
         result.append(powers)
     return result
 
@@ -711,16 +758,20 @@ def _check_basis(family: Family) -> None:
         )
     if n > m:
         raise FamilyError(
-            f"propagator basis has too many propagators: {n} propagators (with irreducible numerators) for {m} "
-            f"scalar products involving loop momenta ({names})"
+            f"propagator basis has too many propagators: {n} propagators (with irreducible numerators) "
+            f"for {m} scalar products involving loop momenta ({names})"
         )
     for k in range(n):
         if all(v == 0 for v in algebra.matrix.row(k)):
-            raise FamilyError(f"propagator D{k + 1} ({family.propagators[k][0]}) does not depend on the loop momenta")
+            raise FamilyError(
+                f"propagator D{k + 1} ({family.propagators[k][0]}) does not depend on the loop momenta"
+            )
     null = algebra.matrix.T.nullspace()
     if null:
         culprit = max(k for k in range(n) if null[0][k] != 0) + 1
-        raise FamilyError(f"propagator basis is linearly dependent: D{culprit} is a combination of the others")
+        raise FamilyError(
+            f"propagator basis is linearly dependent: D{culprit} is a combination of the others"
+        )
 
 
 # ---------------------------------------------------------------- algebra and hash
@@ -763,8 +814,17 @@ def family_algebra(family: Family) -> Algebra:
         ext = q[n_loops:]
         constant = sum((ext[a] * ext[b] * gram[a, b] for a in range(e) for b in range(e)), sympy.Integer(0))
         constants.append(sympy.expand(constant - masses[k]))
-    return Algebra(loops, independent, invariants, tuple(momenta), tuple(masses), gram, products, matrix,
-                   tuple(constants))
+    return Algebra(
+        loops,
+        independent,
+        invariants,
+        tuple(momenta),
+        tuple(masses),
+        gram,
+        products,
+        matrix,
+        tuple(constants),
+    )
 
 
 def external_coordinates(family: Family) -> dict[str, tuple[sympy.Rational, ...]]:
@@ -789,11 +849,13 @@ def family_hash(family: Family) -> str:
     propagators = []
     for k, q in enumerate(algebra.momenta):
         ext = q[n_loops:]
-        propagators.append({
-            "loop": [_rational_str(v) for v in algebra.matrix.row(k)],
-            "external": [_rational_str(ext[a] * ext[b] * (1 if a == b else 2)) for a, b in ext_pairs],
-            "mass": poly_terms(algebra.masses[k], invariants),
-        })
+        propagators.append(
+            {
+                "loop": [_rational_str(v) for v in algebra.matrix.row(k)],
+                "external": [_rational_str(ext[a] * ext[b] * (1 if a == b else 2)) for a, b in ext_pairs],
+                "mass": poly_terms(algebra.masses[k], invariants),
+            }
+        )
     definition = {
         "identities_version": IDENTITIES_VERSION,
         "loop_momenta": list(family.loop_momenta),

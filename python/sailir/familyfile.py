@@ -56,7 +56,9 @@ def render_templates(family: Family, templates: Sequence[Template]) -> str:
     gens = coefficient_symbols(family)
     lines = [f"templates {len(templates)}"]
     for template in templates:
-        lines.append(f"template {template.kind} {template.labels[0]} {template.labels[1]} {len(template.terms)}")
+        lines.append(
+            f"template {template.kind} {template.labels[0]} {template.labels[1]} {len(template.terms)}"
+        )
         for shift, coefficient in template.terms:
             monomials = poly_terms(coefficient, gens)
             lines.append(f"term {','.join(map(str, shift))} {len(monomials)}")

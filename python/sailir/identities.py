@@ -40,13 +40,15 @@ def ibp_vectors(family: Family) -> list[tuple[str, tuple[sympy.Rational, ...]]]:
 
     The loop momenta, then a basis of the externals taken in declaration order (incoming first),
     as Kira does when `momentum_conservation: [p3, p1+p2]` eliminates p3. For the triangle-box this
-    gives k1, k2, p1, p2: the template set of the published method (109 terms); p1, p3 would span
-    the same identities but give 105 terms.
+    gives k1, k2, p1, p2 and the 109 terms of DESIGN §2; p1, p3 span the same identities (v = p2 is
+    v = p3 minus v = p1 at the same seed) but collect into 105 terms.
     """
     algebra = family_algebra(family)
     n_loops, n_ext = len(algebra.loops), len(algebra.externals)
-    vectors = [(str(loop), tuple(sympy.Integer(int(k == i)) for k in range(n_loops + n_ext)))
-               for i, loop in enumerate(algebra.loops)]
+    vectors = [
+        (str(loop), tuple(sympy.Integer(int(k == i)) for k in range(n_loops + n_ext)))
+        for i, loop in enumerate(algebra.loops)
+    ]
     chosen: list[list[sympy.Rational]] = []
     for name, coordinates in external_coordinates(family).items():
         row = list(coordinates)

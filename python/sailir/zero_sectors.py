@@ -23,15 +23,20 @@ def symanzik_polynomials(family: Family) -> tuple[sympy.Expr, sympy.Expr, tuple[
     n_loops = len(algebra.loops)
     xs = tuple(sympy.Symbol(f"x{k}") for k in range(1, len(algebra.momenta) + 1))
     a = sympy.zeros(n_loops, n_loops)
-    for x, q in zip(xs, algebra.momenta):
+    for x, q in zip(xs, algebra.momenta, strict=True):
         for i in range(n_loops):
             for j in range(n_loops):
                 a[i, j] += x * q[i] * q[j]
     # B_i as vectors over the independent externals; their products use the Gram matrix.
-    b = [sympy.Matrix([sum((x * q[i] * q[n_loops + e] for x, q in zip(xs, algebra.momenta)), sympy.Integer(0))
-                       for e in range(len(algebra.externals))]) for i in range(n_loops)]
+    b = []
+    for i in range(n_loops):
+        components = [sympy.Integer(0)] * len(algebra.externals)
+        for x, q in zip(xs, algebra.momenta, strict=True):
+            for e in range(len(algebra.externals)):
+                components[e] += x * q[i] * q[n_loops + e]
+        b.append(sympy.Matrix(components))
     c = sympy.Integer(0)
-    for x, q, mass in zip(xs, algebra.momenta, algebra.masses):
+    for x, q, mass in zip(xs, algebra.momenta, algebra.masses, strict=True):
         beta = sympy.Matrix(q[n_loops:])
         c += x * ((beta.T * algebra.gram * beta)[0, 0] if beta.rows else 0) - x * mass
     u = sympy.expand(a.det())
@@ -58,7 +63,7 @@ def _solvable(exponents: list[tuple[int, ...]]) -> bool:
         for r in range(len(rows)):
             if r != rank and rows[r][col] != 0:
                 factor = rows[r][col] / rows[rank][col]
-                rows[r] = [v - factor * w for v, w in zip(rows[r], rows[rank])]
+                rows[r] = [v - factor * w for v, w in zip(rows[r], rows[rank], strict=True)]
         rank += 1
     return all(row[-1] == 0 for row in rows[rank:])
 
