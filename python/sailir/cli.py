@@ -32,9 +32,8 @@ def _cmd_family(args: argparse.Namespace) -> int:
     print(
         f"family {fam.name}: {len(fam.propagators)} propagators, loop momenta {', '.join(fam.loop_momenta)}"
     )
-    print(
-        f"identities: {kinds['IBP']} IBP + {kinds['LI']} LI templates, {sum(len(t.terms) for t in templates)} terms"
-    )
+    nterms = sum(len(t.terms) for t in templates)
+    print(f"identities: {kinds['IBP']} IBP + {kinds['LI']} LI templates, {nterms} terms")
     print(f"nonzero sectors ({len(info['nonzero_sectors'])}): {' '.join(map(str, info['nonzero_sectors']))}")
     print(f"masters ({len(info['masters'])}):")
     for m in info["masters"]:
