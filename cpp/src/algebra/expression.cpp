@@ -1,0 +1,95 @@
+#include "algebra/expression.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace sailir {
+
+Expression Expression::single(const Integral& x, u64 coef) {
+  Expression e;
+  if (coef) e.terms_.emplace_back(x, coef);
+  return e;
+}
+
+u64 Expression::coef(const Integral& x) const {
+  auto it = std::lower_bound(terms_.begin(), terms_.end(), x,
+                             [](const Entry& e, const Integral& k) { return IntegralLess{}(e.first, k); });
+  return it != terms_.end() && it->first == x ? it->second : 0;
+}
+
+void Expression::add_scaled(const Expression& other, u64 f, nmod_t m) {
+  if (f == 0 || other.terms_.empty()) return;
+  std::vector<Entry> out;
+  out.reserve(terms_.size() + other.terms_.size());
+  auto i = terms_.begin();
+  auto j = other.terms_.begin();
+  IntegralLess less;
+  while (i != terms_.end() || j != other.terms_.end()) {
+    if (j == other.terms_.end() || (i != terms_.end() && less(i->first, j->first))) {
+      out.push_back(*i++);
+    } else if (i == terms_.end() || less(j->first, i->first)) {
+      out.emplace_back(j->first, nmod_mul(f, j->second, m));
+      ++j;
+    } else {
+      u64 v = nmod_add(i->second, nmod_mul(f, j->second, m), m);
+      if (v) out.emplace_back(i->first, v);
+      ++i;
+      ++j;
+    }
+  }
+  terms_ = std::move(out);
+}
+
+u64 Expression::take(const Integral& x) {
+  auto it = std::lower_bound(terms_.begin(), terms_.end(), x,
+                             [](const Entry& e, const Integral& k) { return IntegralLess{}(e.first, k); });
+  if (it == terms_.end() || !(it->first == x)) return 0;
+  u64 v = it->second;
+  terms_.erase(it);
+  return v;
+}
+
+void SubstitutionTable::resolve(Expression& e) const {
+  // Values are resolved, so one pass over the keys present in e suffices.
+  std::vector<std::pair<Integral, u64>> hits;
+  for (auto& [x, c] : e.terms())
+    if (values_.count(x)) hits.emplace_back(x, c);
+  for (auto& [x, c] : hits) {
+    e.take(x);
+    e.add_scaled(values_.at(x), c, mod_);
+  }
+}
+
+void SubstitutionTable::index(const Integral& key, const Expression& e) {
+  for (auto& [x, c] : e.terms()) users_[x].insert(key);
+}
+
+void SubstitutionTable::unindex(const Integral& key, const Expression& e) {
+  for (auto& [x, c] : e.terms()) {
+    auto it = users_.find(x);
+    if (it == users_.end()) continue;
+    it->second.erase(key);
+    if (it->second.empty()) users_.erase(it);
+  }
+}
+
+void SubstitutionTable::insert(const Integral& key, Expression e) {
+  if (values_.count(key)) throw std::invalid_argument("substitution table already has this key");
+  resolve(e);
+  if (e.contains(key)) throw std::invalid_argument("a substitution value may not contain its own key");
+  // Every value that mentions the new key gets the new value substituted in.
+  if (auto it = users_.find(key); it != users_.end()) {
+    std::vector<Integral> affected(it->second.begin(), it->second.end());
+    for (const Integral& k : affected) {
+      Expression& v = values_.at(k);
+      unindex(k, v);
+      u64 c = v.take(key);
+      v.add_scaled(e, c, mod_);
+      index(k, v);
+    }
+  }
+  index(key, e);
+  values_.emplace(key, std::move(e));
+}
+
+}  // namespace sailir

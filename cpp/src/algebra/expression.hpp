@@ -1,0 +1,72 @@
+// Sparse linear combinations of integrals with coefficients modulo p, and the substitution table
+// of the reduction state: integral -> expression, kept fully resolved (no value ever contains a
+// key), updated incrementally through a reverse index instead of rebuilding on every insert.
+#pragma once
+
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "algebra/integral.hpp"
+#include "ff/nmod.hpp"
+
+namespace sailir {
+
+struct IntegralLess {
+  bool operator()(const Integral& x, const Integral& y) const { return x.a < y.a; }
+};
+
+// Terms sorted by key bytes, coefficients nonzero.
+class Expression {
+ public:
+  using Entry = std::pair<Integral, u64>;
+
+  Expression() = default;
+  static Expression single(const Integral& x, u64 coef = 1);
+
+  const std::vector<Entry>& terms() const { return terms_; }
+  bool empty() const { return terms_.empty(); }
+  std::size_t size() const { return terms_.size(); }
+  u64 coef(const Integral& x) const;  // 0 when absent
+  bool contains(const Integral& x) const { return coef(x) != 0; }
+
+  // this += f * other
+  void add_scaled(const Expression& other, u64 f, nmod_t m);
+  // Removes x and returns its coefficient (0 if absent).
+  u64 take(const Integral& x);
+
+  bool operator==(const Expression& o) const { return terms_ == o.terms_; }
+
+ private:
+  std::vector<Entry> terms_;
+};
+
+class SubstitutionTable {
+ public:
+  explicit SubstitutionTable(nmod_t m) : mod_(m) {}
+
+  std::size_t size() const { return values_.size(); }
+  bool has(const Integral& key) const { return values_.count(key) != 0; }
+  const Expression& value(const Integral& key) const { return values_.at(key); }
+
+  // Replaces every key in e by its value.
+  void resolve(Expression& e) const;
+
+  // Adds key -> e. e is resolved first and must not contain key; values that mention key are
+  // updated so the table stays resolved. Throws std::invalid_argument if key is already a key.
+  void insert(const Integral& key, Expression e);
+
+  const std::unordered_map<Integral, Expression, IntegralHash>& values() const { return values_; }
+
+ private:
+  void index(const Integral& key, const Expression& e);
+  void unindex(const Integral& key, const Expression& e);
+
+  nmod_t mod_;
+  std::unordered_map<Integral, Expression, IntegralHash> values_;
+  // integral -> keys whose value contains it
+  std::unordered_map<Integral, std::unordered_set<Integral, IntegralHash>, IntegralHash> users_;
+};
+
+}  // namespace sailir
