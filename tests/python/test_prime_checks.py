@@ -8,6 +8,8 @@ I(4) = (d-2)(d-4)(d-6) / (48 msq^3) I(1); d = 65537 + 2 makes the massless tadpo
 
 from __future__ import annotations
 
+import pytest
+
 import sailir
 
 P = 65537
@@ -40,3 +42,8 @@ def test_without_check_the_artefact_is_not_detected():
 def test_agreeing_primes_give_no_warning():
     r = sailir.reduce(["I[3]"], "tadpole", point={"d": 41, "msq": 7})
     assert r["warnings"] == [] and r["check_prime"] not in (None, r["prime"])
+
+
+def test_python_api_rejects_positive_power_on_irreducible_numerator():
+    with pytest.raises(ValueError, match="irreducible numerator"):
+        sailir.reduce(["I[1,1,1,1,1,1,1]"], "trianglebox")

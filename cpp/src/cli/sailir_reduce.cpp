@@ -45,6 +45,7 @@ options:
   --r-extra N          seeds with N more dots than the integrals need (default: 0)
   --s-extra N          seeds with N more numerator powers than needed (default: 0)
   --no-check           skip the check at a second prime
+  --threads N          threads (default 2: the check prime runs beside the first)
   --progress / --quiet force / suppress progress lines on standard error
   -h, --help           show this help
 exit status: 0 success, 2 bad input, 3 reduction not completed, 1 internal error
@@ -105,6 +106,7 @@ int run(int argc, char** argv) {
               output;
   std::vector<std::string> integral_texts;
   bool auto_masters = false, check = true;
+  int threads = 2;
   int progress = isatty(STDERR_FILENO) ? 1 : 0;
   LaportaOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -136,6 +138,7 @@ int run(int argc, char** argv) {
     else if (name == "--r-extra") options.r_extra = parse_int(name, value());
     else if (name == "--s-extra") options.s_extra = parse_int(name, value());
     else if (name == "--no-check") check = false;
+    else if (name == "--threads") threads = parse_int(name, value());
     else if (name == "--progress") progress = 1;
     else if (name == "--quiet") progress = 0;
     else if (arg.rfind("--", 0) == 0) throw BadInput("unknown option " + arg + " (see --help)");
@@ -151,19 +154,13 @@ int run(int argc, char** argv) {
   req.prime = prime_text.empty() ? kDefaultPrime : n_parse_prime(prime_text);
   req.point = resolve_point(family, point_spec);
   req.check = check;
+  req.threads = threads;
   if (!masters_file.empty()) {
-    for (auto& s : integral_lines(read_text(masters_file, "masters"))) req.preferred.push_back(parse_integral(s, family.n));
+    for (auto& s : integral_lines(read_text(masters_file, "masters"))) req.preferred.push_back(parse_family_integral(family, s));
   } else if (!auto_masters) {
     req.preferred = family.masters;
   }
-  for (auto& s : integral_texts) {
-    Integral x = parse_integral(s, family.n);
-    for (int i = 0; i < family.n; ++i)
-      if (family.is_irreducible(i) && x.a[i] > 0)
-        throw BadInput("integral " + s + ": propagator " + std::to_string(i + 1) +
-                       " is an irreducible numerator and cannot have a positive power");
-    req.targets.push_back(x);
-  }
+  for (auto& s : integral_texts) req.targets.push_back(parse_family_integral(family, s));
   auto t0 = std::chrono::steady_clock::now();
   if (progress)
     req.options.progress = [t0](const std::string& msg) {

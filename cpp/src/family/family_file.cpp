@@ -168,6 +168,15 @@ FamilyDef parse_family_file(std::string_view text, const std::string& source) {
   return f;
 }
 
+Integral parse_family_integral(const FamilyDef& family, std::string_view text) {
+  Integral x = parse_integral(text, family.n);
+  for (int i : family.irreducible)
+    if (x.a[i] > 0)
+      throw std::invalid_argument("integral " + std::string(text) + ": propagator " + std::to_string(i + 1) +
+                                  " is an irreducible numerator and cannot have a positive power");
+  return x;
+}
+
 FamilyDef read_family_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw FamilyFileError("cannot read family file " + path);

@@ -55,4 +55,8 @@ struct FamilyDef {
 FamilyDef parse_family_file(std::string_view text, const std::string& source);
 FamilyDef read_family_file(const std::string& path);
 
+// Parses an integral of `family`: the right number of integer powers, and no positive power on an
+// irreducible numerator. Throws std::invalid_argument with a one-line message.
+Integral parse_family_integral(const FamilyDef& family, std::string_view text);
+
 }  // namespace sailir

@@ -34,7 +34,7 @@ bool is_one(const std::string& v) {
 NumericPoint resolve_point(const FamilyDef& family, std::string_view spec) {
   NumericPoint point;
   for (auto& s : family.symbols) point.emplace_back(s, "");
-  auto set = [&](const std::string& sym, const std::string& value, bool from_user) {
+  auto set = [&](const std::string& sym, const std::string& value) {
     auto it = std::find_if(point.begin(), point.end(), [&](auto& kv) { return kv.first == sym; });
     if (it == point.end()) {
       std::string names;
@@ -42,24 +42,29 @@ NumericPoint resolve_point(const FamilyDef& family, std::string_view spec) {
       throw std::invalid_argument("point: unknown symbol '" + sym + "' (family " + family.name + " has " + names + ")");
     }
     if (!is_rational(value))
-      throw std::invalid_argument("point: value '" + value + "' of " + sym + " is not a rational number");
+      throw std::invalid_argument("point: value '" + value + "' of " + sym +
+                                  " is not a rational number p or p/q with q != 0");
     if (sym == family.one && !is_one(value))
       throw std::invalid_argument("point: " + sym + " is the symbol replaced by one and must be 1, not " + value);
-    (void)from_user;
     it->second = value;
   };
-  for (auto& [sym, value] : family.point) set(sym, value, false);
+  for (auto& [sym, value] : family.point) set(sym, value);
+  std::vector<std::string> given;
   std::string_view s = spec;
   while (!s.empty()) {
     auto comma = s.find(',');
     std::string item(s.substr(0, comma));
     s = comma == std::string_view::npos ? std::string_view() : s.substr(comma + 1);
     item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
-    if (item.empty()) continue;
+    if (item.empty()) throw std::invalid_argument("point: empty entry in '" + std::string(spec) + "'");
     auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
       throw std::invalid_argument("point: '" + item + "' is not of the form symbol=value");
-    set(item.substr(0, eq), item.substr(eq + 1), true);
+    const std::string sym = item.substr(0, eq);
+    if (std::find(given.begin(), given.end(), sym) != given.end())
+      throw std::invalid_argument("point: " + sym + " is given twice");
+    given.push_back(sym);
+    set(sym, item.substr(eq + 1));
   }
   for (auto& [sym, value] : point) {
     if (value.empty() && sym == family.one) value = "1";
@@ -80,6 +85,19 @@ std::vector<u64> point_in_field(const NumericPoint& point, nmod_t mod) {
     }
   }
   return out;
+}
+
+NumericPoint generic_point(const FamilyDef& family) {
+  // Non-integer d and unrelated rational invariants: no IBP coefficient vanishes here by design.
+  static const char* values[] = {"389/7", "541/11", "677/13", "853/17", "971/19", "1103/23", "1259/29", "1433/31"};
+  NumericPoint point;
+  std::size_t k = 0;
+  for (auto& s : family.symbols) {
+    if (s == "d") point.emplace_back(s, "1123/37");
+    else if (s == family.one) point.emplace_back(s, "1");
+    else point.emplace_back(s, values[k++ % 8]);
+  }
+  return point;
 }
 
 std::string format_point(const NumericPoint& point) {

@@ -23,6 +23,9 @@ NumericPoint resolve_point(const FamilyDef& family, std::string_view spec);
 // Values in the field; throws std::domain_error when a denominator vanishes modulo the prime.
 std::vector<u64> point_in_field(const NumericPoint& point, nmod_t mod);
 
+// A point where the family's identities behave generically (used to detect degenerate points).
+NumericPoint generic_point(const FamilyDef& family);
+
 std::string format_point(const NumericPoint& point);  // "d=41,m1=1,..."
 
 }  // namespace sailir

@@ -1,6 +1,8 @@
 #include "laporta/checked_reduction.hpp"
 
 #include <chrono>
+#include <map>
+#include <future>
 #include <stdexcept>
 
 namespace sailir {
@@ -46,14 +48,49 @@ u64 next_check_prime(u64 avoid1, u64 avoid2) {
   throw std::logic_error("no check prime left");
 }
 
+// Nonzero sectors and the number of masters in each, found automatically.
+std::map<SectorId, std::size_t> structure(const FamilyDef& family, const NumericPoint& point, u64 prime) {
+  LaportaReducer r(family, point, prime, {});
+  std::map<SectorId, std::size_t> out;
+  for (SectorId s : r.nonzero_sectors()) out[s] = 0;
+  for (const Integral& m : r.masters()) ++out[sector_of(m, family.n)];
+  return out;
+}
+
+std::size_t count_masters(const std::map<SectorId, std::size_t>& s) {
+  std::size_t n = 0;
+  for (auto& [sec, k] : s) n += k;
+  return n;
+}
+
+// At special values (d = 4, a vanishing invariant) identity coefficients vanish and the system
+// changes: its reductions are then not the generic ones evaluated there. Compared at a 63-bit
+// check prime, so that an unlucky user prime is not mistaken for a degenerate point.
+void require_generic_point(const FamilyDef& family, const NumericPoint& point) {
+  const u64 p = kCheckPrimes[1];
+  auto here = structure(family, point, p), generic = structure(family, generic_point(family), p);
+  if (here != generic)
+    throw std::invalid_argument("point " + format_point(point) + " is degenerate: the identities give " +
+                                std::to_string(here.size()) + " nonzero sectors and " +
+                                std::to_string(count_masters(here)) + " masters there, " +
+                                std::to_string(generic.size()) + " and " + std::to_string(count_masters(generic)) +
+                                " at a generic point; choose another point or write such kinematics into the family");
+}
+
 }  // namespace
 
 ReductionResult reduce_checked(const FamilyDef& family, const ReductionRequest& req) {
   const int n = family.n;
-  ReductionResult first = run_at(family, req, req.prime);
-  if (!req.check) return first;
+  require_generic_point(family, req.point);
+  if (!req.check) return run_at(family, req, req.prime);
   const u64 p2 = next_check_prime(req.prime, 0);
-  ReductionResult second = run_at(family, req, p2);
+  ReductionRequest quiet = req;  // progress lines come from the first prime only
+  quiet.options.progress = nullptr;
+  std::future<ReductionResult> pending =
+      std::async(req.threads >= 2 ? std::launch::async : std::launch::deferred, run_at, std::cref(family),
+                 std::cref(quiet), p2);
+  ReductionResult first = run_at(family, req, req.prime);
+  ReductionResult second = pending.get();
   auto finish = [&](ReductionResult& r, const ReductionResult& other) {
     r.check_prime = other.prime;
     auto acc = zeros_missing(r, other, n);

@@ -19,6 +19,7 @@ struct ReductionRequest {
   std::vector<Integral> targets;
   LaportaOptions options;
   bool check = true;
+  int threads = 1;  // 2 or more: the check prime runs concurrently with the first prime
 };
 
 struct ReductionResult {

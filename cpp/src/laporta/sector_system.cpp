@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 #include <numeric>
 
 #include "laporta/seeds.hpp"
@@ -83,13 +84,15 @@ void SectorSystem::load(std::uint32_t col, u64 val) {
   acc_[col] = nmod_add(acc_[col], val, mod_);
   bits_[col >> 6] |= std::uint64_t{1} << (col & 63);
   top_word_ = std::max<std::int64_t>(top_word_, col >> 6);
+  bottom_word_ = std::min<std::int64_t>(bottom_word_, col >> 6);
 }
 
 // Eliminates every pivot column from the accumulator, highest first, and moves what is left
 // (descending) into `out`; the accumulator is left empty.
 void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) {
   out.clear();
-  for (std::int64_t w = top_word_; w >= 0; --w) {
+  // Only the words between the lowest and highest touched column can hold entries.
+  for (std::int64_t w = top_word_; w >= bottom_word_; --w) {
     while (bits_[w]) {
       const int b = 63 - std::countl_zero(bits_[w]);
       const std::uint32_t c = static_cast<std::uint32_t>(w * 64 + b);
@@ -104,6 +107,7 @@ void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) 
       }
       const u64 f = nmod_neg(v, mod_), fpre = nmod_mul_precomp(f, mod_);
       const Row& row = rows_[p];
+      if (!row.cols.empty()) bottom_word_ = std::min<std::int64_t>(bottom_word_, row.cols.back() >> 6);
       for (std::size_t k = 0; k < row.cols.size(); ++k) {
         const std::uint32_t c2 = row.cols[k];
         acc_[c2] = nmod_add(acc_[c2], nmod_mul_shoup(f, fpre, row.vals[k], mod_), mod_);
@@ -112,6 +116,7 @@ void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) 
     }
   }
   top_word_ = -1;
+  bottom_word_ = std::numeric_limits<std::int64_t>::max();
 }
 
 void SectorSystem::add_row(const std::vector<std::pair<std::uint32_t, u64>>& eq) {

@@ -67,7 +67,8 @@ class SectorSystem {
 
   std::vector<u64> acc_;                // dense accumulator for one row
   std::vector<std::uint64_t> bits_;     // its nonzero pattern
-  std::int64_t top_word_ = -1;
+  std::int64_t top_word_ = -1;      // range of words of bits_ that may be nonzero
+  std::int64_t bottom_word_ = INT64_MAX;
   SystemStats stats_;
 };
 

@@ -16,9 +16,9 @@ namespace {
 
 FamilyDef family_from(const std::string& path_or_name) { return load_family(path_or_name); }
 
-std::vector<Integral> parse_all(const std::vector<std::string>& texts, int n) {
+std::vector<Integral> parse_all(const std::vector<std::string>& texts, const FamilyDef& family) {
   std::vector<Integral> out;
-  for (auto& t : texts) out.push_back(parse_integral(t, n));
+  for (auto& t : texts) out.push_back(parse_family_integral(family, t));
   return out;
 }
 
@@ -37,9 +37,10 @@ std::string reduce(const std::string& family_file, const std::vector<std::string
     throw std::invalid_argument("modulus " + std::to_string(prime) + " is not a prime in [2^16, 2^63)");
   req.prime = prime;
   req.point = resolve_point(family, point);
-  req.preferred = masters ? parse_all(*masters, family.n) : family.masters;
-  req.targets = parse_all(integrals, family.n);
+  req.preferred = masters ? parse_all(*masters, family) : family.masters;
+  req.targets = parse_all(integrals, family);
   req.check = check;
+  req.threads = 2;
   req.options.r_extra = r_extra;
   req.options.s_extra = s_extra;
   ReductionResult result;
@@ -54,7 +55,7 @@ py::dict sectors(const std::string& family_file, std::uint64_t prime, const std:
                  const std::optional<std::vector<std::string>>& masters) {
   FamilyDef family = family_from(family_file);
   LaportaReducer reducer(family, resolve_point(family, point), prime,
-                         masters ? parse_all(*masters, family.n) : std::vector<Integral>{});
+                         masters ? parse_all(*masters, family) : std::vector<Integral>{});
   py::dict d;
   d["nonzero_sectors"] = reducer.nonzero_sectors();
   d["masters"] = powers(reducer.masters(), family.n);
