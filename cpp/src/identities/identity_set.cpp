@@ -37,6 +37,20 @@ IdentitySet::IdentitySet(const FamilyDef& family, const std::vector<u64>& symbol
   }
 }
 
+bool IdentitySet::affine_terms(std::vector<u64>& c0, std::vector<u64>& lin) const {
+  c0.clear();
+  lin.clear();
+  for (const Compiled& c : templates_)
+    for (const CompiledTerm& ct : c.terms) {
+      if (!ct.higher.empty()) return false;
+      c0.push_back(ct.c0);
+      std::size_t base = lin.size();
+      lin.resize(base + n_, 0);
+      for (auto [i, ci] : ct.linear) lin[base + i] = ci;
+    }
+  return true;
+}
+
 void IdentitySet::equation(int t, const Integral& seed, std::vector<Term>& out) const {
   u64 a[kMaxPropagators];
   for (int i = 0; i < n_; ++i) a[i] = nmod_set_si(seed.a[i], mod_);

@@ -29,6 +29,10 @@ class IdentitySet {
   nmod_t modulus() const { return mod_; }
   const std::string& kind(int t) const { return templates_[t].kind; }
 
+  // All terms of all templates as dense affine coefficients c0 + sum_i lin[i] a_i (for batched
+  // evaluation, e.g. on a GPU); false when some coefficient is not affine in the seed powers.
+  bool affine_terms(std::vector<u64>& c0, std::vector<u64>& lin) const;
+
   // Appends the equation of template t at `seed` (terms with nonzero coefficient only).
   void equation(int t, const Integral& seed, std::vector<Term>& out) const;
 
