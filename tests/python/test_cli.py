@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from kira_trianglebox import KIRA_FAMILIES, KIRA_KINEMATICS
 
 BIN = Path(sys.executable).parent
 REDUCE = BIN / "sailir-reduce"
@@ -31,37 +32,6 @@ OTHER_PRIME = 9223372036854775643
 POINT = "d=41,m1=1,m2=31,m3=47"
 INTEGRAL = "I[1,1,2,1,1,1,-4]"
 BASE_ARGS = ["--family", "trianglebox", "--point", POINT]
-
-KIRA_FAMILIES = """\
-integralfamilies:
-  - name: "trianglebox"
-    loop_momenta: [k1, k2]
-    top_level_sectors: [63]
-    propagators:
-      - [ "k1", 0 ]
-      - [ "k2", 0 ]
-      - [ "k1+k2", 0 ]
-      - [ "k1+p1", 0 ]
-      - [ "k2+p3", 0 ]
-      - [ "k2-p1", 0 ]
-      - [ "k1+p3", 0 ]
-"""
-
-KIRA_KINEMATICS = """\
-kinematics:
-  incoming_momenta: [p1, p2]
-  outgoing_momenta: [p3]
-  momentum_conservation: [p3, p1+p2]
-  kinematic_invariants:
-    - [m1, 2]
-    - [m2, 2]
-    - [m3, 2]
-  scalarproduct_rules:
-    - [[p1,p1], m1]
-    - [[p2,p2], m2]
-    - [[p3,p3], m3]
-  symbol_to_replace_by_one: m1
-"""
 
 
 @pytest.fixture(scope="module")

@@ -8,43 +8,13 @@ from pathlib import Path
 import pytest
 import sympy
 import yaml
+from kira_trianglebox import KIRA_FAMILIES, KIRA_KINEMATICS
 
 from sailir.family import Family, builtin_names, family_hash, load_family
 from sailir.identities import derive_identities
 
 # The project's copy of shared/benchmark/masters.txt.
 BENCHMARK_MASTERS = Path(__file__).resolve().parents[2] / "tools" / "benchmark" / "masters.txt"
-
-KIRA_FAMILIES = """\
-integralfamilies:
-  - name: "trianglebox"
-    loop_momenta: [k1, k2]
-    top_level_sectors: [63]
-    propagators:
-      - [ "k1", 0 ]
-      - [ "k2", 0 ]
-      - [ "k1+k2", 0 ]
-      - [ "k1+p1", 0 ]
-      - [ "k2+p3", 0 ]
-      - [ "k2-p1", 0 ]
-      - [ "k1+p3", 0 ]
-"""
-
-KIRA_KINEMATICS = """\
-kinematics:
-  incoming_momenta: [p1, p2]
-  outgoing_momenta: [p3]
-  momentum_conservation: [p3, p1+p2]
-  kinematic_invariants:
-    - [m1, 2]
-    - [m2, 2]
-    - [m3, 2]
-  scalarproduct_rules:
-    - [[p1,p1], m1]
-    - [[p2,p2], m2]
-    - [[p3,p3], m3]
-  symbol_to_replace_by_one: m1
-"""
 
 
 @pytest.fixture(scope="module")

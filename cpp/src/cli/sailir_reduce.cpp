@@ -175,28 +175,27 @@ int run(int argc, char** argv) {
   return 0;
 }
 
+int fail(const char* kind, const std::exception& e, int code) {
+  std::fprintf(stderr, "sailir-reduce: %s: %s\n", kind, e.what());
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const BadInput& e) {
-    std::fprintf(stderr, "sailir-reduce: error: %s\n", e.what());
-    return kExitBadInput;
+    return fail("error", e, kExitBadInput);
   } catch (const sailir::FamilyFileError& e) {
-    std::fprintf(stderr, "sailir-reduce: error: %s\n", e.what());
-    return kExitBadInput;
+    return fail("error", e, kExitBadInput);
   } catch (const std::invalid_argument& e) {
-    std::fprintf(stderr, "sailir-reduce: error: %s\n", e.what());
-    return kExitBadInput;
-  } catch (const std::domain_error& e) {  // impossible point modulo the prime
-    std::fprintf(stderr, "sailir-reduce: error: %s\n", e.what());
-    return kExitBadInput;
+    return fail("error", e, kExitBadInput);
+  } catch (const std::domain_error& e) {  // the point is impossible modulo the prime
+    return fail("error", e, kExitBadInput);
   } catch (const sailir::UnreducedError& e) {
-    std::fprintf(stderr, "sailir-reduce: error: %s\n", e.what());
-    return kExitNotReduced;
+    return fail("error", e, kExitNotReduced);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sailir-reduce: internal error: %s\n", e.what());
-    return kExitInternal;
+    return fail("internal error", e, kExitInternal);
   }
 }
