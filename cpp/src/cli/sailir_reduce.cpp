@@ -108,7 +108,7 @@ int run(int argc, char** argv) {
   bool auto_masters = false, check = true;
   int threads = 2;
   int progress = isatty(STDERR_FILENO) ? 1 : 0;
-  LaportaOptions options;
+  ReductionRequest req;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -135,8 +135,8 @@ int run(int argc, char** argv) {
       for (auto& s : integral_lines(read_text(value(), "integrals"))) integral_texts.push_back(s);
     } else if (name == "--format") format = value();
     else if (name == "--output") output = value();
-    else if (name == "--r-extra") options.r_extra = parse_int(name, value());
-    else if (name == "--s-extra") options.s_extra = parse_int(name, value());
+    else if (name == "--r-extra") req.options.r_extra = parse_int(name, value());
+    else if (name == "--s-extra") req.options.s_extra = parse_int(name, value());
     else if (name == "--no-check") check = false;
     else if (name == "--threads") threads = parse_int(name, value());
     else if (name == "--progress") progress = 1;
@@ -150,7 +150,6 @@ int run(int argc, char** argv) {
   const OutputFormat fmt = parse_output_format(format);
 
   FamilyDef family = load_family(family_spec);
-  ReductionRequest req;
   req.prime = prime_text.empty() ? kDefaultPrime : n_parse_prime(prime_text);
   req.point = resolve_point(family, point_spec);
   req.check = check;
@@ -167,8 +166,6 @@ int run(int argc, char** argv) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::fprintf(stderr, "sailir-reduce [%7.1fs] %s\n", s, msg.c_str());
     };
-  req.options.r_extra = options.r_extra;
-  req.options.s_extra = options.s_extra;
   ReductionResult result = reduce_checked(family, req);
   for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
   write_output(output, write_result(family, result, fmt, method));

@@ -96,19 +96,15 @@ ReductionResult reduce_checked(const FamilyDef& family, const ReductionRequest& 
     auto acc = zeros_missing(r, other, n);
     r.warnings.insert(r.warnings.end(), acc.begin(), acc.end());
     r.seconds += other.seconds;
-    return r;
+    return std::move(r);
   };
-  if (same_basis(first, second)) {
-    if (zeros_missing(second, first, n).empty()) return finish(first, second);
-    // The second prime has accidental zeros; a third prime confirms the first result.
-    ReductionResult third = run_at(family, req, next_check_prime(req.prime, p2));
-    if (same_basis(first, third)) return finish(first, third);
-  }
-  // The bases differ: a rank drop at one prime. A third prime decides which.
-  ReductionResult third = run_at(family, req, next_check_prime(req.prime, p2));
+  if (same_basis(first, second) && zeros_missing(second, first, n).empty()) return finish(first, second);
+  // The primes disagree: a rank drop, or accidental zeros at the check prime. A third prime decides.
+  ReductionResult third = run_at(family, quiet, next_check_prime(req.prime, p2));
   if (same_basis(first, third)) {
-    first.warnings.push_back("check prime " + std::to_string(p2) + " was unlucky (rank drop); confirmed at " +
-                             std::to_string(third.prime));
+    if (!same_basis(first, second))
+      first.warnings.push_back("check prime " + std::to_string(p2) + " was unlucky (rank drop); confirmed at " +
+                               std::to_string(third.prime));
     return finish(first, third);
   }
   if (same_basis(second, third)) {

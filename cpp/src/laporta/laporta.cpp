@@ -15,8 +15,8 @@ LaportaReducer::LaportaReducer(const FamilyDef& family, const NumericPoint& poin
     if (!family.is_irreducible(i)) line_mask_ |= SectorId{1} << i;
 }
 
-// A sector is zero when one of its subsectors... is nonzero it is not; otherwise (all subsectors
-// zero) it is zero exactly when the IBP system of its corner reduces the corner integral to 0.
+// A sector with a nonzero subsector is nonzero. A sector whose subsectors are all zero is zero
+// exactly when the IBP system around its corner reduces the corner integral to 0.
 bool LaportaReducer::is_zero_sector(SectorId s) {
   if (auto it = zero_.find(s); it != zero_.end()) return it->second;
   bool zero = true;

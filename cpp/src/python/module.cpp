@@ -14,8 +14,6 @@ using namespace sailir;
 
 namespace {
 
-FamilyDef family_from(const std::string& path_or_name) { return load_family(path_or_name); }
-
 std::vector<Integral> parse_all(const std::vector<std::string>& texts, const FamilyDef& family) {
   std::vector<Integral> out;
   for (auto& t : texts) out.push_back(parse_family_integral(family, t));
@@ -31,7 +29,7 @@ std::vector<std::vector<int>> powers(const std::vector<Integral>& xs, int n) {
 std::string reduce(const std::string& family_file, const std::vector<std::string>& integrals, std::uint64_t prime,
                    const std::string& point, const std::optional<std::vector<std::string>>& masters, bool check,
                    int r_extra, int s_extra, const std::string& format) {
-  FamilyDef family = family_from(family_file);
+  FamilyDef family = load_family(family_file);
   ReductionRequest req;
   if (!n_is_prime(prime) || prime >= (1ULL << 63) || prime < (1ULL << 16))
     throw std::invalid_argument("modulus " + std::to_string(prime) + " is not a prime in [2^16, 2^63)");
@@ -53,7 +51,7 @@ std::string reduce(const std::string& family_file, const std::vector<std::string
 
 py::dict sectors(const std::string& family_file, std::uint64_t prime, const std::string& point,
                  const std::optional<std::vector<std::string>>& masters) {
-  FamilyDef family = family_from(family_file);
+  FamilyDef family = load_family(family_file);
   LaportaReducer reducer(family, resolve_point(family, point), prime,
                          masters ? parse_all(*masters, family) : std::vector<Integral>{});
   py::dict d;
