@@ -1,13 +1,16 @@
-"""The ``sailir`` command: ``sailir reduce`` (the native ``sailir-reduce``), ``sailir compile``
-and ``sailir family``."""
+"""The ``sailir`` command: ``sailir reduce`` (the native ``sailir-reduce``), ``sailir compile``,
+``sailir family``, and the policy workflow ``sailir generate``, ``sailir train``,
+``sailir export`` and ``sailir evaluate`` (these need the ``train`` extra)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 
@@ -41,6 +44,79 @@ def _cmd_family(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .policy import shards
+
+    opts = shards.ScrambleOptions(args.min_steps, args.max_steps, args.max_dots, args.max_numerators)
+    t0 = time.monotonic()
+    totals = shards.generate(args.family, Path(args.out), args.trajectories, args.seed, threads=args.threads,
+                             shard_size=args.shard_size, opts=opts)
+    dt = time.monotonic() - t0
+    print(f"{totals['kept']} of {totals['attempts']} trajectories kept ({totals['stuck']} stuck, "
+          f"{totals['mismatched']} mismatched), {totals['samples']} samples in {dt:.1f} s -> {args.out}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .policy.train import TrainConfig, train
+
+    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width,
+                      seed=args.train_seed)
+    out = Path(args.out)
+    summary = train(args.family, Path(args.data) if args.data else out / "data", out, cfg,
+                    trajectories=args.trajectories, data_seed=args.seed, threads=args.threads, fresh=args.fresh)
+    if args.export:
+        shutil.copyfile(out / "policy.onnx", args.export)
+        print(f"copied the policy to {args.export}")
+    return 0 if summary else 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .policy import policy_file, shards
+    from .policy.model import PolicyConfig, PolicyNet
+    from .policy.train import load_checkpoint
+
+    pf = shards.policy_family(args.family)
+    state = load_checkpoint(Path(args.checkpoint))
+    if state.get("family_hash") != pf.hash:
+        raise policy_file.PolicyError(f"checkpoint {args.checkpoint} was trained for another family than {pf.name!r}")
+    model = PolicyNet(PolicyConfig(**state["model_config"]))
+    model.load_state_dict(state["model"])
+    example = _example_batch(model.cfg)
+    policy_file.export(model, shards.family_meta(pf), Path(args.output), example,
+                       extra={"training": {"epochs": state["epoch"]}})
+    print(args.output)
+    return 0
+
+
+def _example_batch(cfg) -> dict:
+    """A two-sample batch of the right shapes, to trace the model for export."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    f = np.float32
+    return {
+        "target": rng.normal(size=(2, cfg.target_dim)).astype(f),
+        "terms": rng.normal(size=(2, 3, cfg.term_dim)).astype(f), "terms_mask": np.ones((2, 3), f),
+        "table": rng.normal(size=(2, 2, cfg.table_dim)).astype(f), "table_mask": np.ones((2, 2), f),
+        "ops": rng.integers(0, cfg.ops, size=(2, 4)), "actions": rng.normal(size=(2, 4, cfg.action_dim)).astype(f),
+        "actions_mask": np.ones((2, 4), f),
+    }
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from .policy.evaluate import evaluate
+
+    r = evaluate(args.family, Path(args.policy) if args.policy else None, args.scrambles, args.seed, args.threads)
+    if args.format == "json":
+        print(json.dumps(r, indent=1))
+    else:
+        print(f"policy {r['policy']} on {r['trajectories']} fresh scrambles of {r['family']} (seed {r['seed']}): "
+              f"{r['samples']} steps")
+        print(f"top-1 {100 * r['top1']:.2f}%  top-5 {100 * r['top5']:.2f}%")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "reduce":
@@ -61,6 +137,48 @@ def main(argv: list[str] | None = None) -> int:
     fam = sub.add_parser("family", help="summary of a family: identities, nonzero sectors, masters")
     fam.add_argument("spec")
     fam.add_argument("--point", default=None, help="numeric point, e.g. d=41,m2=31")
+    cpus = os.cpu_count() or 1
+
+    gen = sub.add_parser("generate", help="scramble/unscramble training data into shard files")
+    gen.add_argument("--family", default="trianglebox", help="built-in name, family YAML or Kira directory")
+    gen.add_argument("--out", required=True, help="shard directory")
+    gen.add_argument("--trajectories", type=int, default=20000, help="scramble attempts (default 20000)")
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--threads", type=int, default=cpus)
+    gen.add_argument("--shard-size", type=int, default=1000, help="trajectories per shard")
+    gen.add_argument("--min-steps", type=int, default=5)
+    gen.add_argument("--max-steps", type=int, default=25)
+    gen.add_argument("--max-dots", type=int, default=4, help="scrambles stay within r <= lines + this")
+    gen.add_argument("--max-numerators", type=int, default=4, help="and s <= this")
+
+    tr = sub.add_parser("train", help="train a policy (generates its data first when needed)")
+    tr.add_argument("--family", default="trianglebox")
+    tr.add_argument("--out", required=True, help="run directory: checkpoint, metrics, plot, policy.onnx")
+    tr.add_argument("--data", default=None, help="shard directory (default OUT/data)")
+    tr.add_argument("--trajectories", type=int, default=None,
+                    help="generate (or complete) this many trajectories into the data directory first")
+    tr.add_argument("--seed", type=int, default=1, help="seed of the generated data")
+    tr.add_argument("--train-seed", type=int, default=0, help="seed of initialisation and batch order")
+    tr.add_argument("--epochs", type=int, default=12)
+    tr.add_argument("--batch-size", type=int, default=128)
+    tr.add_argument("--lr", type=float, default=2e-3)
+    tr.add_argument("--width", type=int, default=32)
+    tr.add_argument("--threads", type=int, default=cpus)
+    tr.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in OUT")
+    tr.add_argument("--export", default=None, help="also copy the final policy here")
+
+    ex = sub.add_parser("export", help="export a training checkpoint to an ONNX policy")
+    ex.add_argument("checkpoint")
+    ex.add_argument("-o", "--output", required=True)
+    ex.add_argument("--family", default="trianglebox")
+
+    ev = sub.add_parser("evaluate", help="top-1/top-5 accuracy of a policy on fresh scrambles")
+    ev.add_argument("--family", default="trianglebox")
+    ev.add_argument("--policy", default=None, help="ONNX policy (default: the one shipped for the family)")
+    ev.add_argument("--scrambles", type=int, default=1000)
+    ev.add_argument("--seed", type=int, default=2026)
+    ev.add_argument("--format", choices=("text", "json"), default="text")
+    ev.add_argument("--threads", type=int, default=cpus)
     args = parser.parse_args(argv)
     from .errors import FamilyError
 
@@ -70,10 +188,22 @@ def main(argv: list[str] | None = None) -> int:
 
             print(compile_family(args.spec))
             return 0
+        if args.command in ("generate", "train", "export", "evaluate"):
+            try:
+                handler = {"generate": _cmd_generate, "train": _cmd_train, "export": _cmd_export,
+                           "evaluate": _cmd_evaluate}[args.command]
+                return handler(args)
+            except ModuleNotFoundError as exc:
+                print(f"sailir: error: {exc.name} is not installed; install the training extra: "
+                      "pip install 'sailir[train]'", file=sys.stderr)
+                return 2
         return _cmd_family(args)
     except (FamilyError, ValueError) as exc:
         print(f"sailir: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("sailir: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -11,6 +11,21 @@ Expression Expression::single(const Integral& x, u64 coef) {
   return e;
 }
 
+Expression Expression::from_terms(std::vector<Entry>& terms, nmod_t m) {
+  std::sort(terms.begin(), terms.end(), [](const Entry& x, const Entry& y) { return IntegralLess{}(x.first, y.first); });
+  Expression e;
+  e.terms_.reserve(terms.size());
+  for (auto& [x, c] : terms) {
+    if (!e.terms_.empty() && e.terms_.back().first == x) {
+      e.terms_.back().second = nmod_add(e.terms_.back().second, c, m);
+      if (e.terms_.back().second == 0) e.terms_.pop_back();
+    } else if (c != 0) {
+      e.terms_.emplace_back(x, c);
+    }
+  }
+  return e;
+}
+
 u64 Expression::coef(const Integral& x) const {
   auto it = std::lower_bound(terms_.begin(), terms_.end(), x,
                              [](const Entry& e, const Integral& k) { return IntegralLess{}(e.first, k); });
@@ -58,6 +73,14 @@ void SubstitutionTable::resolve(Expression& e) const {
     e.take(x);
     e.add_scaled(values_.at(x), c, mod_);
   }
+}
+
+std::vector<Integral> SubstitutionTable::keys_using(const Integral& x) const {
+  auto it = users_.find(x);
+  if (it == users_.end()) return {};
+  std::vector<Integral> keys(it->second.begin(), it->second.end());
+  std::sort(keys.begin(), keys.end(), IntegralLess{});  // deterministic order
+  return keys;
 }
 
 void SubstitutionTable::index(const Integral& key, const Expression& e) {

@@ -24,6 +24,8 @@ class Expression {
 
   Expression() = default;
   static Expression single(const Integral& x, u64 coef = 1);
+  // Sorts and merges (x, c) pairs in any order; zero sums are dropped.
+  static Expression from_terms(std::vector<Entry>& terms, nmod_t m);  // sorts `terms` in place
 
   const std::vector<Entry>& terms() const { return terms_; }
   bool empty() const { return terms_.empty(); }
@@ -58,6 +60,12 @@ class SubstitutionTable {
   void insert(const Integral& key, Expression e);
 
   const std::unordered_map<Integral, Expression, IntegralHash>& values() const { return values_; }
+  // Keys whose value contains x (empty when none): where x can be reached through the table.
+  std::vector<Integral> keys_using(const Integral& x) const;
+  std::size_t use_count(const Integral& x) const {
+    auto it = users_.find(x);
+    return it == users_.end() ? 0 : it->second.size();
+  }
 
  private:
   void index(const Integral& key, const Expression& e);

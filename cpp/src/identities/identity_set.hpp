@@ -28,6 +28,9 @@ class IdentitySet {
   int propagators() const { return n_; }
   nmod_t modulus() const { return mod_; }
   const std::string& kind(int t) const { return templates_[t].kind; }
+  int terms(int t) const { return static_cast<int>(templates_[t].terms.size()); }
+  // Shift of term k of template t: the term's integral is seed + shift.
+  const std::array<std::int8_t, kMaxPropagators>& shift(int t, int k) const { return templates_[t].terms[k].shift; }
 
   // All terms of all templates as dense affine coefficients c0 + sum_i lin[i] a_i (for batched
   // evaluation, e.g. on a GPU); false when some coefficient is not affine in the seed powers.

@@ -1,5 +1,6 @@
 // sailir._core: the Python binding of the engine. Python passes a compiled family file (path);
 // everything numeric happens in C++.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -8,6 +9,8 @@
 #include "laporta/checked_reduction.hpp"
 #include "laporta/laporta.hpp"
 #include "output/writers.hpp"
+#include "search/reduction_state.hpp"
+#include "training/scramble.hpp"
 
 namespace py = pybind11;
 using namespace sailir;
@@ -61,6 +64,118 @@ py::dict sectors(const std::string& family_file, std::uint64_t prime, const std:
   return d;
 }
 
+// A family prepared for policies: the family definition kept alive beside its context.
+struct PolicyFamily {
+  FamilyDef family;
+  std::unique_ptr<FamilyContext> ctx;
+};
+
+std::shared_ptr<PolicyFamily> policy_family(const std::string& family_file, std::uint64_t prime,
+                                            const std::string& point,
+                                            const std::optional<std::vector<std::string>>& masters) {
+  if (!n_is_prime(prime) || prime >= (1ULL << 63) || prime < (1ULL << 16))
+    throw std::invalid_argument("modulus " + std::to_string(prime) + " is not a prime in [2^16, 2^63)");
+  auto pf = std::make_shared<PolicyFamily>();
+  pf->family = load_family(family_file);
+  NumericPoint pt = resolve_point(pf->family, point);
+  std::vector<Integral> preferred = masters ? parse_all(*masters, pf->family) : pf->family.masters;
+  py::gil_scoped_release release;
+  pf->ctx = std::make_unique<FamilyContext>(pf->family, pt, prime, std::move(preferred));
+  return pf;
+}
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v, py::ssize_t cols = 0) {
+  if (cols == 0) return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
+  return py::array_t<T>({static_cast<py::ssize_t>(v.size()) / cols, cols}, v.data());
+}
+
+py::tuple generate_scrambles(const PolicyFamily& pf, std::uint64_t seed, std::int64_t first, std::int64_t count,
+                             int threads, int min_steps, int max_steps, int max_dots, int max_numerators) {
+  ScrambleOptions opt{min_steps, max_steps, max_dots, max_numerators};
+  ScrambleBatch b;
+  ScrambleStats st;
+  {
+    ScrambleGenerator gen(*pf.ctx, opt);
+    py::gil_scoped_release release;
+    b = gen.generate(seed, first, count, threads, &st);
+  }
+  const int n = pf.ctx->n();
+  const FeatureDims dims(n);
+  py::dict a;
+  a["traj_index"] = to_array(b.traj_index);
+  a["traj_sector"] = to_array(b.traj_sector);
+  a["traj_scramble_steps"] = to_array(b.traj_scramble_steps);
+  a["traj_samples"] = to_array(b.traj_samples);
+  a["start_terms"] = to_array(b.start_terms);
+  a["scrambled_terms"] = to_array(b.scrambled_terms);
+  a["expr_powers"] = to_array(b.expr_powers, n);
+  a["expr_coefs"] = to_array(b.expr_coefs);
+  a["n_terms"] = to_array(b.n_terms);
+  a["n_table"] = to_array(b.n_table);
+  a["n_actions"] = to_array(b.n_actions);
+  a["label"] = to_array(b.label);
+  a["label_op"] = to_array(b.label_op);
+  a["label_seed"] = to_array(b.label_seed, n);
+  a["target"] = to_array(b.features.target, dims.target);
+  a["terms"] = to_array(b.features.terms, dims.term);
+  a["table"] = to_array(b.features.table, dims.table);
+  a["actions"] = to_array(b.features.actions, dims.action);
+  a["ops"] = to_array(b.features.ops);
+  py::dict s;
+  s["attempts"] = st.attempts;
+  s["kept"] = st.kept;
+  s["stuck"] = st.stuck;
+  s["mismatched"] = st.mismatched;
+  s["samples"] = st.samples;
+  return py::make_tuple(a, s);
+}
+
+Integral to_integral(const std::vector<int>& powers, int n) {
+  if (static_cast<int>(powers.size()) != n)
+    throw std::invalid_argument("an integral of this family has " + std::to_string(n) + " powers, got " +
+                                std::to_string(powers.size()));
+  return integral_from_powers(powers);
+}
+
+// The reduction state, for tests and replays from Python (never in a hot loop).
+struct PyState {
+  std::shared_ptr<PolicyFamily> pf;
+  ReductionState state;
+
+  PyState(std::shared_ptr<PolicyFamily> f, const std::vector<std::pair<std::vector<int>, std::uint64_t>>& terms)
+      : pf(std::move(f)), state(*pf->ctx, make_expression(*pf->ctx, terms)) {}
+
+  static Expression make_expression(const FamilyContext& ctx,
+                                    const std::vector<std::pair<std::vector<int>, std::uint64_t>>& terms) {
+    std::vector<Expression::Entry> entries;
+    for (auto& [p, c] : terms) entries.emplace_back(to_integral(p, ctx.n()), c % ctx.modulus().n);
+    return Expression::from_terms(entries, ctx.modulus());
+  }
+  std::vector<std::pair<std::vector<int>, std::uint64_t>> expression() const {
+    std::vector<std::pair<std::vector<int>, std::uint64_t>> out;
+    for (auto& [x, c] : state.expression().terms())
+      out.emplace_back(std::vector<int>(x.a.begin(), x.a.begin() + pf->ctx->n()), c);
+    return out;
+  }
+  std::optional<std::vector<int>> target() const {
+    auto t = state.target();
+    if (!t) return std::nullopt;
+    return std::vector<int>(t->a.begin(), t->a.begin() + pf->ctx->n());
+  }
+  std::vector<std::tuple<int, std::vector<int>, bool>> candidates(const std::vector<int>& target) const {
+    std::vector<std::tuple<int, std::vector<int>, bool>> out;
+    for (const Candidate& c : state.candidates(to_integral(target, pf->ctx->n())))
+      out.emplace_back(c.action.op, std::vector<int>(c.action.seed.a.begin(), c.action.seed.a.begin() + pf->ctx->n()),
+                       c.action.direct);
+    return out;
+  }
+  bool apply(const std::vector<int>& target, int op, const std::vector<int>& seed) {
+    if (op < 0 || op >= pf->ctx->identities().size()) return false;
+    return state.apply(to_integral(target, pf->ctx->n()), Action{op, to_integral(seed, pf->ctx->n()), true});
+  }
+};
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -83,6 +198,40 @@ PYBIND11_MODULE(_core, m) {
         "Reduce integrals with the Laporta method; returns the formatted result (JSON by default).");
   m.def("sectors", &sectors, py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
         py::arg("masters") = std::nullopt, "Nonzero sectors and master integrals of a family.");
+  py::class_<PolicyFamily, std::shared_ptr<PolicyFamily>>(m, "PolicyFamily",
+                                                         "A family at one prime and point, prepared for policies.")
+      .def(py::init(&policy_family), py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
+           py::arg("masters") = std::nullopt)
+      .def_property_readonly("n", [](const PolicyFamily& p) { return p.ctx->n(); })
+      .def_property_readonly("name", [](const PolicyFamily& p) { return p.family.name; })
+      .def_property_readonly("hash", [](const PolicyFamily& p) { return p.ctx->family_hash(); })
+      .def_property_readonly("identities_version", [](const PolicyFamily& p) { return p.family.identities_version; })
+      .def_property_readonly("prime", [](const PolicyFamily& p) { return p.ctx->modulus().n; })
+      .def_property_readonly("ops", [](const PolicyFamily& p) { return p.ctx->identities().size(); })
+      .def_property_readonly("master_sectors", [](const PolicyFamily& p) { return p.ctx->master_sectors(); })
+      .def_property_readonly("masters", [](const PolicyFamily& p) { return powers(p.ctx->masters(), p.ctx->n()); })
+      .def_property_readonly("feature_spec", [](const PolicyFamily& p) { return feature_spec(p.ctx->n()); })
+      .def_property_readonly("feature_dims", [](const PolicyFamily& p) {
+        FeatureDims d(p.ctx->n());
+        py::dict out;
+        out["target"] = d.target;
+        out["term"] = d.term;
+        out["table"] = d.table;
+        out["action"] = d.action;
+        return out;
+      });
+  m.attr("FEATURES_VERSION") = kFeaturesVersion;
+  m.def("generate_scrambles", &generate_scrambles, py::arg("family"), py::arg("seed"), py::arg("first"),
+        py::arg("count"), py::arg("threads") = 1, py::arg("min_steps") = 5, py::arg("max_steps") = 25,
+        py::arg("max_dots") = 4, py::arg("max_numerators") = 4,
+        "Scramble/unscramble trajectories first..first+count-1 of stream `seed`: (arrays, stats).");
+  py::class_<PyState>(m, "ReductionState", "The shared reduction state (expression and substitution table).")
+      .def(py::init<std::shared_ptr<PolicyFamily>, const std::vector<std::pair<std::vector<int>, std::uint64_t>>&>(),
+           py::arg("family"), py::arg("terms"))
+      .def("expression", &PyState::expression)
+      .def("target", &PyState::target)
+      .def("candidates", &PyState::candidates, py::arg("target"))
+      .def("apply", &PyState::apply, py::arg("target"), py::arg("op"), py::arg("seed"));
   m.def("is_prime", &n_is_prime, "Deterministic primality test for 64-bit integers.");
   m.def("builtin_families", [] {
     std::vector<std::string> out;

@@ -1,0 +1,204 @@
+#include "search/reduction_state.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "laporta/laporta.hpp"
+
+namespace sailir {
+
+FamilyContext::FamilyContext(const FamilyDef& family, const NumericPoint& point, u64 prime,
+                             std::vector<Integral> preferred)
+    : n_(family.n), mod_{prime}, hash_(family.hash), order_(family.n, preferred) {
+  ids_ = std::make_unique<IdentitySet>(family, point_in_field(point, mod_), mod_);
+  for (int i = 0; i < n_; ++i)
+    if (!family.is_irreducible(i)) line_mask_ |= SectorId{1} << i;
+  LaportaReducer laporta(family, point, prime, std::move(preferred));
+  masters_ = laporta.masters();
+  zero_.assign(std::size_t{1} << n_, 1);
+  for (SectorId s : laporta.nonzero_sectors()) zero_[s] = 0;
+  for (const Integral& m : masters_) {
+    master_set_.insert(m);
+    sector_masters_[sector_of(m, n_)].push_back(m);
+  }
+  for (auto& [s, ms] : sector_masters_) master_sectors_.push_back(s);
+  std::sort(master_sectors_.begin(), master_sectors_.end());
+}
+
+const std::vector<Integral>& FamilyContext::sector_masters(SectorId s) const {
+  static const std::vector<Integral> none;
+  auto it = sector_masters_.find(s);
+  return it == sector_masters_.end() ? none : it->second;
+}
+
+bool FamilyContext::equation(int op, const Integral& seed, Expression& out) const {
+  thread_local std::vector<Term> raw;
+  raw.clear();
+  ids_->equation(op, seed, raw);
+  std::vector<Expression::Entry> terms;
+  terms.reserve(raw.size());
+  for (const Term& t : raw) {
+    if (!is_valid(t.integral)) return false;
+    if (!is_zero(t.integral)) terms.emplace_back(t.integral, t.coef);
+  }
+  out = Expression::from_terms(terms, mod_);
+  return true;
+}
+
+std::string feature_spec(int n) {
+  return "v" + std::to_string(kFeaturesVersion) + " n=" + std::to_string(n) +
+         " target=[powers(n),sector_bits(n),r,s,log1p_terms,log1p_table]"
+         " term=[power-target(n),same_sector,lines_diff,r_diff,s_diff,is_master,order_cmp,log1p_keys_using]"
+         " table=[key-target(n),r_diff,s_diff,log1p_value_size,value_has_target]"
+         " action=[delta(n),direct,log1p_eq_size,in_expr,new,higher,masters,cancelled,new_higher]";
+}
+
+ReductionState::ReductionState(const FamilyContext& ctx, Expression expression)
+    : ctx_(&ctx), expr_(std::move(expression)), table_(ctx.modulus()) {}
+
+std::optional<Integral> ReductionState::target() const {
+  std::optional<Integral> best;
+  OrderKey best_key;
+  for (auto& [x, c] : expr_.terms()) {
+    if (ctx_->is_master(x)) continue;
+    OrderKey k = ctx_->order().key(x);
+    if (!best || best_key < k) best = x, best_key = k;
+  }
+  return best;
+}
+
+bool ReductionState::candidate(const Integral& target, const Action& a, Candidate& out) const {
+  const int n = ctx_->n();
+  const SectorId sec = sector_of(target, n);
+  // Exact early rejection: a raw term outside the target's sectors that is neither a key nor in
+  // any key's value survives substitution, so the action is invalid.
+  thread_local std::vector<Term> raw;
+  thread_local std::vector<Expression::Entry> terms;
+  raw.clear();
+  terms.clear();
+  ctx_->raw_equation(a.op, a.seed, raw);
+  for (const Term& t : raw) {
+    if (!ctx_->is_valid(t.integral)) return false;
+    if (ctx_->is_zero(t.integral)) continue;
+    if ((sector_of(t.integral, n) & ~sec) != 0 && !table_.has(t.integral) && table_.use_count(t.integral) == 0)
+      return false;
+    terms.emplace_back(t.integral, t.coef);
+  }
+  Expression eq = Expression::from_terms(terms, ctx_->modulus());
+  table_.resolve(eq);
+  if (!eq.contains(target)) return false;
+  for (auto& [x, c] : eq.terms())
+    if ((sector_of(x, n) & ~sec) != 0) return false;
+  out.action = a;
+  out.equation = std::move(eq);
+  return true;
+}
+
+std::vector<Candidate> ReductionState::candidates(const Integral& target) const {
+  const IdentitySet& ids = ctx_->identities();
+  const int n = ctx_->n();
+  std::vector<Candidate> out;
+  std::unordered_set<std::pair<int, Integral>, decltype([](const std::pair<int, Integral>& p) {
+                       return IntegralHash{}(p.second) ^ (static_cast<std::size_t>(p.first) * 0x9E3779B97F4A7C15ULL);
+                     })> seen;
+  auto around = [&](const Integral& center, bool direct) {
+    for (int op = 0; op < ids.size(); ++op)
+      for (int k = 0; k < ids.terms(op); ++k) {
+        Action a{op, center, direct};
+        const auto& sh = ids.shift(op, k);
+        for (int i = 0; i < n; ++i) a.seed.a[i] = static_cast<std::int8_t>(center.a[i] - sh[i]);
+        if (!seen.emplace(op, a.seed).second) continue;
+        Candidate c;
+        if (candidate(target, a, c)) out.push_back(std::move(c));
+      }
+  };
+  around(target, true);
+  for (const Integral& key : table_.keys_using(target)) around(key, false);
+  return out;
+}
+
+void ReductionState::apply(const Integral& target, const Candidate& c) {
+  // target = -(1/c_T) * (equation - c_T target)
+  Expression value = c.equation;
+  const nmod_t m = ctx_->modulus();
+  u64 ct = value.take(target);
+  if (ct == 0) throw std::logic_error("candidate equation does not contain its target");
+  value = [&] {
+    Expression v;
+    v.add_scaled(value, nmod_neg(nmod_inv(ct, m), m), m);
+    return v;
+  }();
+  table_.insert(target, value);
+  u64 e = expr_.take(target);
+  expr_.add_scaled(value, e, m);
+}
+
+bool ReductionState::apply(const Integral& target, const Action& a) {
+  Candidate c;
+  if (!candidate(target, a, c)) return false;
+  apply(target, c);
+  return true;
+}
+
+void ReductionState::features(const Integral& target, const std::vector<Candidate>& cands, FeatureRows& out) const {
+  const int n = ctx_->n();
+  const LaportaOrder& order = ctx_->order();
+  const SectorId tsec = sector_of(target, n);
+  const int tr = r_of(target, n), ts = s_of(target, n), tl = lines_of(tsec);
+  const OrderKey tkey = order.key(target);
+  auto lg = [](std::size_t v) { return static_cast<float>(std::log1p(static_cast<double>(v))); };
+
+  for (int i = 0; i < n; ++i) out.target.push_back(target.a[i]);
+  for (int i = 0; i < n; ++i) out.target.push_back(static_cast<float>(tsec >> i & 1));
+  out.target.insert(out.target.end(), {float(tr), float(ts), lg(expr_.size()), lg(table_.size())});
+
+  for (auto& [x, c] : expr_.terms()) {
+    for (int i = 0; i < n; ++i) out.terms.push_back(float(x.a[i] - target.a[i]));
+    const SectorId sec = sector_of(x, n);
+    const OrderKey k = order.key(x);
+    out.terms.insert(out.terms.end(),
+                     {float(sec == tsec), float(tl - lines_of(sec)), float(r_of(x, n) - tr), float(s_of(x, n) - ts),
+                      float(ctx_->is_master(x)), k == tkey ? 0.f : (tkey < k ? 1.f : -1.f),
+                      lg(table_.use_count(x))});
+  }
+
+  // Table rows in a fixed order (the map's iteration order is not).
+  std::vector<const std::pair<const Integral, Expression>*> rows;
+  for (auto& kv : table_.values()) rows.push_back(&kv);
+  std::sort(rows.begin(), rows.end(), [](auto* x, auto* y) { return IntegralLess{}(x->first, y->first); });
+  for (auto* kv : rows) {
+    const Integral& key = kv->first;
+    for (int i = 0; i < n; ++i) out.table.push_back(float(key.a[i] - target.a[i]));
+    out.table.insert(out.table.end(), {float(r_of(key, n) - tr), float(s_of(key, n) - ts), lg(kv->second.size()),
+                                       float(kv->second.contains(target))});
+  }
+
+  const nmod_t m = ctx_->modulus();
+  const u64 et = expr_.coef(target);
+  std::unordered_map<Integral, u64, IntegralHash> coef(expr_.size() * 2);
+  for (auto& [x, c] : expr_.terms()) coef.emplace(x, c);
+  for (const Candidate& c : cands) {
+    out.ops.push_back(c.action.op);
+    for (int i = 0; i < n; ++i) out.actions.push_back(float(c.action.seed.a[i] - target.a[i]));
+    // f: the multiple of the equation that removes the target from the expression.
+    const u64 f = nmod_neg(nmod_mul(et, nmod_inv(c.equation.coef(target), m), m), m);
+    int in_expr = 0, fresh = 0, higher = 0, masters = 0, cancelled = 0, fresh_higher = 0;
+    for (auto& [x, cx] : c.equation.terms()) {
+      if (x == target) continue;
+      auto it = coef.find(x);
+      const u64 ex = it == coef.end() ? 0 : it->second;
+      const bool up = tkey < order.key(x);
+      in_expr += ex != 0;
+      fresh += ex == 0;
+      higher += up;
+      fresh_higher += ex == 0 && up;
+      masters += ctx_->is_master(x);
+      cancelled += ex != 0 && nmod_add(ex, nmod_mul(f, cx, m), m) == 0;
+    }
+    out.actions.insert(out.actions.end(), {float(c.action.direct), lg(c.equation.size()), float(in_expr), float(fresh),
+                                           float(higher), float(masters), float(cancelled), float(fresh_higher)});
+  }
+}
+
+}  // namespace sailir

@@ -1,0 +1,123 @@
+// The one definition of a reduction state, shared by the scramble generator, training and
+// inference (DESIGN §5.2): which integral is the target, which actions are valid for it, how an
+// action is applied, and the features a policy sees. Nothing else may re-derive any of these.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "algebra/expression.hpp"
+#include "algebra/order.hpp"
+#include "family/family_file.hpp"
+#include "family/point.hpp"
+#include "identities/identity_set.hpp"
+
+namespace sailir {
+
+// Bump when anything below changes what a policy sees (features, action set, target rule).
+inline constexpr int kFeaturesVersion = 1;
+
+// Everything about a family at one prime and point that states need: compiled identities, the
+// Laporta order with the master basis, zero sectors and masters. Immutable, shared by threads.
+class FamilyContext {
+ public:
+  // `preferred` masters as for the Laporta reducer (empty: found automatically).
+  FamilyContext(const FamilyDef& family, const NumericPoint& point, u64 prime, std::vector<Integral> preferred);
+
+  int n() const { return n_; }
+  nmod_t modulus() const { return mod_; }
+  const std::string& family_hash() const { return hash_; }
+  const IdentitySet& identities() const { return *ids_; }
+  const LaportaOrder& order() const { return order_; }
+  const std::vector<Integral>& masters() const { return masters_; }
+  bool is_master(const Integral& x) const { return master_set_.count(x) != 0; }
+  // Nonzero sectors that have masters (ascending); the others reduce to subsectors.
+  const std::vector<SectorId>& master_sectors() const { return master_sectors_; }
+  const std::vector<Integral>& sector_masters(SectorId s) const;
+  // False for integrals with a positive power on an irreducible numerator.
+  bool is_valid(const Integral& x) const { return (sector_of(x, n_) & ~line_mask_) == 0; }
+  bool is_zero(const Integral& x) const { return zero_[sector_of(x, n_)] != 0; }
+
+  // Template `op` at `seed` with zero-sector terms dropped; false when a term is not a valid
+  // integral (the equation then lies outside the family).
+  bool equation(int op, const Integral& seed, Expression& out) const;
+  // The raw terms of that equation (unsorted, zero sectors included).
+  void raw_equation(int op, const Integral& seed, std::vector<Term>& out) const { ids_->equation(op, seed, out); }
+
+ private:
+  int n_;
+  nmod_t mod_;
+  std::string hash_;
+  std::unique_ptr<IdentitySet> ids_;
+  LaportaOrder order_;
+  SectorId line_mask_ = 0;
+  std::vector<char> zero_;  // by sector id, 2^n entries
+  std::vector<Integral> masters_;
+  std::unordered_set<Integral, IntegralHash> master_set_;
+  std::vector<SectorId> master_sectors_;
+  std::unordered_map<SectorId, std::vector<Integral>> sector_masters_;
+};
+
+// Action (op, seed): template op at seed = target + delta. Direct actions contain the target in
+// the raw equation; indirect ones are seeded around a table key whose value contains it.
+struct Action {
+  int op = 0;
+  Integral seed;
+  bool direct = true;
+};
+
+// A valid action with its equation after table substitution (contains the target; every
+// integral lies in the target's sector or its subsectors).
+struct Candidate {
+  Action action;
+  Expression equation;
+};
+
+// Feature widths for an n-propagator family (see feature_spec for the meaning of each column).
+struct FeatureDims {
+  int target, term, table, action;
+  explicit FeatureDims(int n) : target(2 * n + 4), term(n + 7), table(n + 4), action(n + 8) {}
+};
+// A one-line description of every feature column, stored in exported policies and compared on
+// load: a policy trained on other features is refused.
+std::string feature_spec(int n);
+
+// Features of one (state, target, candidates) sample, appended to flat row-major buffers.
+struct FeatureRows {
+  std::vector<float> target, terms, table, actions;
+  std::vector<std::int32_t> ops;
+};
+
+class ReductionState {
+ public:
+  ReductionState(const FamilyContext& ctx, Expression expression);
+
+  const Expression& expression() const { return expr_; }
+  const SubstitutionTable& table() const { return table_; }
+
+  // The highest non-master of the expression in the Laporta order; empty when only masters remain.
+  std::optional<Integral> target() const;
+  // Every valid action for `target`, direct ones first, without duplicates, in a fixed order.
+  std::vector<Candidate> candidates(const Integral& target) const;
+  // Solves the candidate's equation for the target, records it in the table and substitutes it
+  // into the expression.
+  void apply(const Integral& target, const Candidate& c);
+  // The same for an action given by (op, seed); false (and no change) when it is not valid.
+  bool apply(const Integral& target, const Action& a);
+
+  void features(const Integral& target, const std::vector<Candidate>& cands, FeatureRows& out) const;
+
+ private:
+  bool candidate(const Integral& target, const Action& a, Candidate& out) const;
+
+  const FamilyContext* ctx_;
+  Expression expr_;
+  SubstitutionTable table_;
+};
+
+}  // namespace sailir
