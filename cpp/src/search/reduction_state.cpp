@@ -68,24 +68,25 @@ std::optional<Integral> ReductionState::target() const {
   return best;
 }
 
+const std::optional<Expression>& ReductionState::raw_equation(const Action& a) const {
+  auto [it, fresh] = equations_.try_emplace({a.op, a.seed});
+  if (fresh) {
+    Expression eq;
+    if (ctx_->equation(a.op, a.seed, eq)) it->second = std::move(eq);
+  }
+  return it->second;
+}
+
 bool ReductionState::candidate(const Integral& target, const Action& a, Candidate& out) const {
   const int n = ctx_->n();
   const SectorId sec = sector_of(target, n);
-  // Exact early rejection: a raw term outside the target's sectors that is neither a key nor in
-  // any key's value survives substitution, so the action is invalid.
-  thread_local std::vector<Term> raw;
-  thread_local std::vector<Expression::Entry> terms;
-  raw.clear();
-  terms.clear();
-  ctx_->raw_equation(a.op, a.seed, raw);
-  for (const Term& t : raw) {
-    if (!ctx_->is_valid(t.integral)) return false;
-    if (ctx_->is_zero(t.integral)) continue;
-    if ((sector_of(t.integral, n) & ~sec) != 0 && !table_.has(t.integral) && table_.use_count(t.integral) == 0)
-      return false;
-    terms.emplace_back(t.integral, t.coef);
-  }
-  Expression eq = Expression::from_terms(terms, ctx_->modulus());
+  const std::optional<Expression>& raw = raw_equation(a);
+  if (!raw) return false;
+  // Exact early rejection: a term outside the target's sectors that is neither a key nor in any
+  // key's value survives substitution, so the action is invalid.
+  for (auto& [x, c] : raw->terms())
+    if ((sector_of(x, n) & ~sec) != 0 && !table_.has(x) && table_.use_count(x) == 0) return false;
+  Expression eq = *raw;
   table_.resolve(eq);
   if (!eq.contains(target)) return false;
   for (auto& [x, c] : eq.terms())
@@ -99,9 +100,7 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target) const 
   const IdentitySet& ids = ctx_->identities();
   const int n = ctx_->n();
   std::vector<Candidate> out;
-  std::unordered_set<std::pair<int, Integral>, decltype([](const std::pair<int, Integral>& p) {
-                       return IntegralHash{}(p.second) ^ (static_cast<std::size_t>(p.first) * 0x9E3779B97F4A7C15ULL);
-                     })> seen;
+  std::unordered_set<std::pair<int, Integral>, ActionHash> seen;
   auto around = [&](const Integral& center, bool direct) {
     for (int op = 0; op < ids.size(); ++op)
       for (int k = 0; k < ids.terms(op); ++k) {
@@ -188,7 +187,8 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
       if (x == target) continue;
       auto it = coef.find(x);
       const u64 ex = it == coef.end() ? 0 : it->second;
-      const bool up = tkey < order.key(x);
+      // Terms lie in the target's sector or below; only same-sector ones can rank above it.
+      const bool up = sector_of(x, n) == tsec && tkey < order.key(x);
       in_expr += ex != 0;
       fresh += ex == 0;
       higher += up;

@@ -46,8 +46,6 @@ class FamilyContext {
   // Template `op` at `seed` with zero-sector terms dropped; false when a term is not a valid
   // integral (the equation then lies outside the family).
   bool equation(int op, const Integral& seed, Expression& out) const;
-  // The raw terms of that equation (unsorted, zero sectors included).
-  void raw_equation(int op, const Integral& seed, std::vector<Term>& out) const { ids_->equation(op, seed, out); }
 
  private:
   int n_;
@@ -115,9 +113,20 @@ class ReductionState {
  private:
   bool candidate(const Integral& target, const Action& a, Candidate& out) const;
 
+  // Raw equations by (op, seed), zero sectors dropped; empty optional: outside the family. Seeds
+  // recur from step to step, and a raw equation does not depend on the state.
+  const std::optional<Expression>& raw_equation(const Action& a) const;
+
+  struct ActionHash {
+    std::size_t operator()(const std::pair<int, Integral>& p) const {
+      return IntegralHash{}(p.second) ^ (static_cast<std::size_t>(p.first) * 0x9E3779B97F4A7C15ULL);
+    }
+  };
+
   const FamilyContext* ctx_;
   Expression expr_;
   SubstitutionTable table_;
+  mutable std::unordered_map<std::pair<int, Integral>, std::optional<Expression>, ActionHash> equations_;
 };
 
 }  // namespace sailir

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,10 @@ def export(model, family_meta: dict, path: Path, example: dict, extra: dict | No
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # The TorchScript exporter is deprecated in torch 2.9+ but still the one that needs no
+        # extra package (onnxscript) and keeps parameter names; its notice is noise here.
+        warnings.simplefilter("ignore", DeprecationWarning)
         # Constant folding would rename transposed weights; without it every initializer keeps
         # its parameter name, which is how loaders find the weights.
         torch.onnx.export(

@@ -40,9 +40,12 @@ class ScrambleOptions:
 def policy_family(family: str, prime: int | None = None) -> _core.PolicyFamily:
     """The engine's view of `family` for policies (masters found or taken from the family)."""
     try:
-        return _core.PolicyFamily(family_file(family), prime=prime or _core.DEFAULT_PRIME)
+        pf = _core.PolicyFamily(family_file(family), prime=prime or _core.DEFAULT_PRIME)
     except (FamilyError, ValueError) as exc:
         raise ShardError(str(exc)) from exc
+    if not pf.master_sectors:
+        raise ShardError(f"family {pf.name!r} has no nonzero sector with masters: nothing to scramble or reduce")
+    return pf
 
 
 def family_meta(pf: _core.PolicyFamily) -> dict:
@@ -88,7 +91,7 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
             np.lib.format.write_array(member, np.ascontiguousarray(arrays[key]), allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, member.getvalue())
+            zf.writestr(info, member.getvalue(), compresslevel=1)  # fast; shards are large
     return buf.getvalue()
 
 
