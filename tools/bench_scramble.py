@@ -26,16 +26,23 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="*", default=sorted({1, os.cpu_count() or 1}))
     args = ap.parse_args()
     pf = shards.policy_family(args.family)
-    print(f"family {pf.name}: {len(pf.masters)} masters in {len(pf.master_sectors)} sectors, {pf.ops} templates")
-    print(f"{'threads':>7} {'kept':>6} {'samples':>8} {'seconds':>8} {'traj/s':>8} {'traj/s/core':>11} "
-          f"{'samples/s':>9} {'actions/sample':>14}")
+    print(
+        f"family {pf.name}: {len(pf.masters)} masters in {len(pf.master_sectors)} sectors, {pf.ops} templates"
+    )
+    print(
+        f"{'threads':>7} {'kept':>6} {'samples':>8} {'seconds':>8} {'traj/s':>8} {'traj/s/core':>11} "
+        f"{'samples/s':>9} {'actions/sample':>14}"
+    )
     for threads in args.threads:
         t0 = time.perf_counter()
         arrays, stats = _core.generate_scrambles(pf, args.seed, 0, args.trajectories, threads=threads)
         dt = time.perf_counter() - t0
         rate = stats["kept"] / dt
-        print(f"{threads:>7} {stats['kept']:>6} {stats['samples']:>8} {dt:>8.2f} {rate:>8.1f} {rate / threads:>11.1f} "
-              f"{stats['samples'] / dt:>9.0f} {arrays['n_actions'].mean():>14.1f}")
+        print(
+            f"{threads:>7} {stats['kept']:>6} {stats['samples']:>8} {dt:>8.2f} {rate:>8.1f} "
+            f"{rate / threads:>11.1f} "
+            f"{stats['samples'] / dt:>9.0f} {arrays['n_actions'].mean():>14.1f}"
+        )
 
 
 if __name__ == "__main__":

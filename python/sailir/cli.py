@@ -49,22 +49,40 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     opts = shards.ScrambleOptions(args.min_steps, args.max_steps, args.max_dots, args.max_numerators)
     t0 = time.monotonic()
-    totals = shards.generate(args.family, Path(args.out), args.trajectories, args.seed, threads=args.threads,
-                             shard_size=args.shard_size, opts=opts)
+    totals = shards.generate(
+        args.family,
+        Path(args.out),
+        args.trajectories,
+        args.seed,
+        threads=args.threads,
+        shard_size=args.shard_size,
+        opts=opts,
+    )
     dt = time.monotonic() - t0
-    print(f"{totals['kept']} of {totals['attempts']} trajectories kept ({totals['stuck']} stuck, "
-          f"{totals['mismatched']} mismatched), {totals['samples']} samples in {dt:.1f} s -> {args.out}")
+    print(
+        f"{totals['kept']} of {totals['attempts']} trajectories kept ({totals['stuck']} stuck, "
+        f"{totals['mismatched']} mismatched), {totals['samples']} samples in {dt:.1f} s -> {args.out}"
+    )
     return 0
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .policy.train import TrainConfig, train
 
-    cfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width,
-                      seed=args.train_seed)
+    cfg = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width, seed=args.train_seed
+    )
     out = Path(args.out)
-    summary = train(args.family, Path(args.data) if args.data else out / "data", out, cfg,
-                    trajectories=args.trajectories, data_seed=args.seed, threads=args.threads, fresh=args.fresh)
+    summary = train(
+        args.family,
+        Path(args.data) if args.data else out / "data",
+        out,
+        cfg,
+        trajectories=args.trajectories,
+        data_seed=args.seed,
+        threads=args.threads,
+        fresh=args.fresh,
+    )
     if args.export:
         shutil.copyfile(out / "policy.onnx", args.export)
         print(f"copied the policy to {args.export}")
@@ -79,12 +97,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     pf = shards.policy_family(args.family)
     state = load_checkpoint(Path(args.checkpoint))
     if state.get("family_hash") != pf.hash:
-        raise policy_file.PolicyError(f"checkpoint {args.checkpoint} was trained for another family than {pf.name!r}")
+        raise policy_file.PolicyError(
+            f"checkpoint {args.checkpoint} was trained for another family than {pf.name!r}"
+        )
     model = PolicyNet(PolicyConfig(**state["model_config"]))
     model.load_state_dict(state["model"])
     example = _example_batch(model.cfg)
-    policy_file.export(model, shards.family_meta(pf), Path(args.output), example,
-                       extra={"training": {"epochs": state["epoch"]}})
+    policy_file.export(
+        model,
+        shards.family_meta(pf),
+        Path(args.output),
+        example,
+        extra={"training": {"epochs": state["epoch"]}},
+    )
     print(args.output)
     return 0
 
@@ -97,9 +122,12 @@ def _example_batch(cfg) -> dict:
     f = np.float32
     return {
         "target": rng.normal(size=(2, cfg.target_dim)).astype(f),
-        "terms": rng.normal(size=(2, 3, cfg.term_dim)).astype(f), "terms_mask": np.ones((2, 3), f),
-        "table": rng.normal(size=(2, 2, cfg.table_dim)).astype(f), "table_mask": np.ones((2, 2), f),
-        "ops": rng.integers(0, cfg.ops, size=(2, 4)), "actions": rng.normal(size=(2, 4, cfg.action_dim)).astype(f),
+        "terms": rng.normal(size=(2, 3, cfg.term_dim)).astype(f),
+        "terms_mask": np.ones((2, 3), f),
+        "table": rng.normal(size=(2, 2, cfg.table_dim)).astype(f),
+        "table_mask": np.ones((2, 2), f),
+        "ops": rng.integers(0, cfg.ops, size=(2, 4)),
+        "actions": rng.normal(size=(2, 4, cfg.action_dim)).astype(f),
         "actions_mask": np.ones((2, 4), f),
     }
 
@@ -107,12 +135,17 @@ def _example_batch(cfg) -> dict:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .policy.evaluate import evaluate
 
-    r = evaluate(args.family, Path(args.policy) if args.policy else None, args.scrambles, args.seed, args.threads)
+    r = evaluate(
+        args.family, Path(args.policy) if args.policy else None, args.scrambles, args.seed, args.threads
+    )
     if args.format == "json":
         print(json.dumps(r, indent=1))
     else:
-        print(f"policy {r['policy']} on {r['trajectories']} fresh scrambles of {r['family']} (seed {r['seed']}): "
-              f"{r['samples']} steps")
+        print(
+            f"policy {r['policy']} on {r['trajectories']} fresh scrambles of {r['family']} "
+            f"(seed {r['seed']}): "
+            f"{r['samples']} steps"
+        )
         print(f"top-1 {100 * r['top1']:.2f}%  top-5 {100 * r['top5']:.2f}%")
     return 0
 
@@ -155,8 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--family", default="trianglebox")
     tr.add_argument("--out", required=True, help="run directory: checkpoint, metrics, plot, policy.onnx")
     tr.add_argument("--data", default=None, help="shard directory (default OUT/data)")
-    tr.add_argument("--trajectories", type=int, default=None,
-                    help="generate (or complete) this many trajectories into the data directory first")
+    tr.add_argument(
+        "--trajectories",
+        type=int,
+        default=None,
+        help="generate (or complete) this many trajectories into the data directory first",
+    )
     tr.add_argument("--seed", type=int, default=1, help="seed of the generated data")
     tr.add_argument("--train-seed", type=int, default=0, help="seed of initialisation and batch order")
     tr.add_argument("--epochs", type=int, default=12)
@@ -190,12 +227,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("generate", "train", "export", "evaluate"):
             try:
-                handler = {"generate": _cmd_generate, "train": _cmd_train, "export": _cmd_export,
-                           "evaluate": _cmd_evaluate}[args.command]
+                handler = {
+                    "generate": _cmd_generate,
+                    "train": _cmd_train,
+                    "export": _cmd_export,
+                    "evaluate": _cmd_evaluate,
+                }[args.command]
                 return handler(args)
             except ModuleNotFoundError as exc:
-                print(f"sailir: error: {exc.name} is not installed; install the training extra: "
-                      "pip install 'sailir[train]'", file=sys.stderr)
+                print(
+                    f"sailir: error: {exc.name} is not installed; install the training extra: "
+                    "pip install 'sailir[train]'",
+                    file=sys.stderr,
+                )
                 return 2
         return _cmd_family(args)
     except (FamilyError, ValueError) as exc:

@@ -30,8 +30,15 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def run(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("run")
-    train.train("trianglebox", data, out, train.TrainConfig(epochs=2, batch_size=64), threads=1,
-                progress=False, log=lambda *_: None)
+    train.train(
+        "trianglebox",
+        data,
+        out,
+        train.TrainConfig(epochs=2, batch_size=64),
+        threads=1,
+        progress=False,
+        log=lambda *_: None,
+    )
     return out
 
 
@@ -77,10 +84,26 @@ def test_metadata_names_family_and_features(run: Path) -> None:
 
 
 def test_policy_for_another_family_is_refused(run: Path) -> None:
-    with pytest.raises(policy_file.PolicyError, match=r"exported for family 'trianglebox' .* not for 'bubble'"):
+    with pytest.raises(
+        policy_file.PolicyError, match=r"exported for family 'trianglebox' .* not for 'bubble'"
+    ):
         policy_file.load(run / "policy.onnx", _fam_meta("bubble"))
-    r = subprocess.run([sys.executable, "-m", "sailir.cli", "evaluate", "--family", "bubble", "--policy",
-                        str(run / "policy.onnx"), "--scrambles", "5"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sailir.cli",
+            "evaluate",
+            "--family",
+            "bubble",
+            "--policy",
+            str(run / "policy.onnx"),
+            "--scrambles",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "not for 'bubble'" in r.stderr
 
@@ -99,14 +122,28 @@ def test_truncated_checkpoint(run: Path, tmp_path: Path) -> None:
     ckpt.write_bytes((run / train.CHECKPOINT).read_bytes()[:5000])
     with pytest.raises(train.CheckpointError, match="corrupt or truncated"):
         train.load_checkpoint(ckpt)
-    r = subprocess.run([sys.executable, "-m", "sailir.cli", "export", str(ckpt), "-o", str(tmp_path / "p.onnx")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "sailir.cli", "export", str(ckpt), "-o", str(tmp_path / "p.onnx")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "corrupt or truncated" in r.stderr
 
 
 def test_export_from_checkpoint(run: Path, tmp_path: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "sailir.cli", "export", str(run / train.CHECKPOINT), "-o",
-                        str(tmp_path / "p.onnx")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sailir.cli",
+            "export",
+            str(run / train.CHECKPOINT),
+            "-o",
+            str(tmp_path / "p.onnx"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     a = policy_file.load(tmp_path / "p.onnx", _fam_meta())
     b = policy_file.load(run / "policy.onnx", _fam_meta())
@@ -143,8 +180,22 @@ def test_interrupted_training_resumes(data: Path, tmp_path: Path, monkeypatch: p
 
 def test_shipped_policy_on_fresh_scrambles() -> None:
     assert policy_file.shipped_policy("trianglebox") is not None
-    r = subprocess.run([sys.executable, "-m", "sailir.cli", "evaluate", "--scrambles", "150", "--seed", "777",
-                        "--format", "json"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sailir.cli",
+            "evaluate",
+            "--scrambles",
+            "150",
+            "--seed",
+            "777",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["samples"] > 1000

@@ -34,8 +34,14 @@ def _expressions(arrays: dict[str, np.ndarray]):
     """(start, scrambled) term lists of every trajectory, in order."""
     pos = 0
     for ns, nc in zip(arrays["start_terms"], arrays["scrambled_terms"], strict=True):
-        terms = [(list(map(int, p)), int(c)) for p, c in zip(arrays["expr_powers"][pos : pos + ns + nc],
-                                                             arrays["expr_coefs"][pos : pos + ns + nc], strict=True)]
+        terms = [
+            (list(map(int, p)), int(c))
+            for p, c in zip(
+                arrays["expr_powers"][pos : pos + ns + nc],
+                arrays["expr_coefs"][pos : pos + ns + nc],
+                strict=True,
+            )
+        ]
         pos += ns + nc
         yield terms[:ns], terms[ns:]
 
@@ -43,8 +49,31 @@ def _expressions(arrays: dict[str, np.ndarray]):
 def test_family_facts(pf: _core.PolicyFamily) -> None:
     assert pf.n == 7 and pf.ops == 9 and len(pf.masters) == 16
     # Sectors with masters (DESIGN's 23 nonzero sectors minus those that reduce to subsectors).
-    assert set(pf.master_sectors) <= {14, 15, 21, 23, 27, 28, 29, 30, 31, 37, 39, 43, 45, 46, 47, 53, 55, 57,
-                                      59, 60, 61, 62, 63}
+    assert set(pf.master_sectors) <= {
+        14,
+        15,
+        21,
+        23,
+        27,
+        28,
+        29,
+        30,
+        31,
+        37,
+        39,
+        43,
+        45,
+        46,
+        47,
+        53,
+        55,
+        57,
+        59,
+        60,
+        61,
+        62,
+        63,
+    }
     assert 61 in pf.master_sectors
 
 
@@ -148,8 +177,15 @@ def _sailir(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_family_without_masters_is_refused(tmp_path: Path) -> None:
-    r = _sailir("generate", "--family", str(DATA / "scaleless.yaml"), "--out", str(tmp_path / "d"),
-                "--trajectories", "5")
+    r = _sailir(
+        "generate",
+        "--family",
+        str(DATA / "scaleless.yaml"),
+        "--out",
+        str(tmp_path / "d"),
+        "--trajectories",
+        "5",
+    )
     assert r.returncode == 2
     assert r.stderr.strip() == (
         "sailir: error: family 'scaleless' has no nonzero sector with masters: nothing to scramble or reduce"

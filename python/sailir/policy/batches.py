@@ -9,7 +9,9 @@ import numpy as np
 PARTS = {"terms": "n_terms", "table": "n_table", "actions": "n_actions"}
 
 
-def _gather(rows: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def _gather(
+    rows: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Pads the row ranges [start, start+length) of each sample to `width`: (values, mask)."""
     b = len(lengths)
     total = int(lengths.sum())
@@ -31,7 +33,8 @@ class Samples:
         self.a = arrays
         self.count = len(arrays["label"])
         self.offsets = {
-            part: np.concatenate([[0], np.cumsum(arrays[n], dtype=np.int64)])[:-1] for part, n in PARTS.items()
+            part: np.concatenate([[0], np.cumsum(arrays[n], dtype=np.int64)])[:-1]
+            for part, n in PARTS.items()
         }
         self.trajectory = np.repeat(arrays["traj_index"], arrays["traj_samples"])
 

@@ -70,7 +70,9 @@ class PolicyNet(nn.Module):
     ) -> torch.Tensor:  # logits [B, A]
         t = self.term_enc(terms)
         state = self.state_norm(
-            self.target_enc(target) + _masked_mean(t, terms_mask) + _masked_mean(self.table_enc(table), table_mask)
+            self.target_enc(target)
+            + _masked_mean(t, terms_mask)
+            + _masked_mean(self.table_enc(table), table_mask)
         )
         a = self.action_enc(actions) + self.op_emb(ops)
         scores = torch.matmul(a, self.key(t).transpose(1, 2)) / math.sqrt(self.cfg.width)

@@ -37,7 +37,11 @@ def export(model, family_meta: dict, path: Path, example: dict, extra: dict | No
     from .model import INPUTS, tensors
 
     model.eval()
-    dynamic = {"target": {0: "batch"}, "ops": {0: "batch", 1: "actions"}, "logits": {0: "batch", 1: "actions"}}
+    dynamic = {
+        "target": {0: "batch"},
+        "ops": {0: "batch", 1: "actions"},
+        "logits": {0: "batch", 1: "actions"},
+    }
     for part, axis in (("terms", "terms"), ("table", "table"), ("actions", "actions")):
         dynamic[part] = {0: "batch", 1: axis}
         dynamic[f"{part}_mask"] = {0: "batch", 1: axis}
@@ -51,8 +55,15 @@ def export(model, family_meta: dict, path: Path, example: dict, extra: dict | No
         # Constant folding would rename transposed weights; without it every initializer keeps
         # its parameter name, which is how loaders find the weights.
         torch.onnx.export(
-            model, tuple(tensors(example)), str(tmp), input_names=list(INPUTS), output_names=["logits"],
-            dynamic_axes=dynamic, opset_version=17, dynamo=False, do_constant_folding=False,
+            model,
+            tuple(tensors(example)),
+            str(tmp),
+            input_names=list(INPUTS),
+            output_names=["logits"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+            do_constant_folding=False,
         )
     proto = onnx.load(str(tmp))
     meta = {
@@ -88,7 +99,9 @@ def read_metadata(path: Path) -> dict:
     if meta.get("format") != FORMAT:
         raise PolicyError(f"{path} is an ONNX model but not a sailir policy (no sailir metadata)")
     if meta.get("format_version") != str(FORMAT_VERSION):
-        raise PolicyError(f"policy file {path} has format version {meta.get('format_version')}, expected {FORMAT_VERSION}")
+        raise PolicyError(
+            f"policy file {path} has format version {meta.get('format_version')}, expected {FORMAT_VERSION}"
+        )
     meta["_weights"] = {init.name: init for init in proto.graph.initializer}
     return meta
 
@@ -97,13 +110,16 @@ def check_compatible(meta: dict, family_meta: dict, path: Path) -> None:
     """Refuses a policy made for another family, identity set, feature definition or prime."""
     if meta.get("family_hash") != family_meta["family_hash"]:
         raise PolicyError(
-            f"policy {path} was exported for family {meta.get('family')!r} (hash {meta.get('family_hash', '?')[:12]}),"
+            f"policy {path} was exported for family {meta.get('family')!r} "
+            f"(hash {meta.get('family_hash', '?')[:12]}),"
             f" not for {family_meta['family']!r} (hash {family_meta['family_hash'][:12]})"
         )
     for key in ("identities_version", "features_version", "feature_spec", "prime"):
         want = family_meta[key] if isinstance(family_meta[key], str) else json.dumps(family_meta[key])
         if meta.get(key) != want:
-            raise PolicyError(f"policy {path} was made with another {key.replace('_', ' ')} ({meta.get(key)} != {want})")
+            raise PolicyError(
+                f"policy {path} was made with another {key.replace('_', ' ')} ({meta.get(key)} != {want})"
+            )
 
 
 def load(path: Path, family_meta: dict):
@@ -118,7 +134,7 @@ def load(path: Path, family_meta: dict):
     model = PolicyNet(PolicyConfig(**json.loads(meta["config"])))
     weights = meta["_weights"]
     state = {}
-    for name, param in model.state_dict().items():
+    for name in model.state_dict():
         if name not in weights:
             raise PolicyError(f"policy file {path} lacks the weight {name}")
         state[name] = torch.from_numpy(np.array(numpy_helper.to_array(weights[name]), dtype=np.float32))

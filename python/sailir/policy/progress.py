@@ -26,7 +26,9 @@ class Progress:
         bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
         elapsed = now - self.start
         eta = elapsed / frac - elapsed if frac > 0 else 0.0
-        sys.stderr.write(f"\r{self.label} [{bar}] {self.done}/{self.total} {elapsed:5.0f}s eta {eta:4.0f}s {note}")
+        sys.stderr.write(
+            f"\r{self.label} [{bar}] {self.done}/{self.total} {elapsed:5.0f}s eta {eta:4.0f}s {note}"
+        )
         sys.stderr.flush()
 
     def close(self) -> None:

@@ -44,7 +44,9 @@ def policy_family(family: str, prime: int | None = None) -> _core.PolicyFamily:
     except (FamilyError, ValueError) as exc:
         raise ShardError(str(exc)) from exc
     if not pf.master_sectors:
-        raise ShardError(f"family {pf.name!r} has no nonzero sector with masters: nothing to scramble or reduce")
+        raise ShardError(
+            f"family {pf.name!r} has no nonzero sector with masters: nothing to scramble or reduce"
+        )
     return pf
 
 
@@ -121,7 +123,9 @@ def generate(
     old = _read_meta(out) if (out / META).exists() else None
     reusable = {}
     if old is not None:
-        same = {k: old.get(k) for k in meta if k != "shards"} == {k: v for k, v in meta.items() if k != "shards"}
+        same = {k: old.get(k) for k in meta if k != "shards"} == {
+            k: v for k, v in meta.items() if k != "shards"
+        }
         if not same:
             raise ShardError(f"{out} holds shards made with other settings; choose an empty directory")
         reusable = {s["file"]: s for s in old["shards"]}
@@ -139,8 +143,13 @@ def generate(
             arrays, stats = scramble(pf, seed, first, count, threads, opts)
             data = _npz_bytes(arrays)
             _write_atomic(out / name, data)
-            entry = {"file": name, "first": first, "count": count, "stats": stats,
-                     "sha256": hashlib.sha256(data).hexdigest()}
+            entry = {
+                "file": name,
+                "first": first,
+                "count": count,
+                "stats": stats,
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
         meta["shards"].append(entry)
         for k in totals:
             totals[k] += stats[k]
@@ -178,7 +187,8 @@ def load(directory: Path, pf: _core.PolicyFamily | None = None) -> tuple[dict, d
         for key in ("family_hash", "identities_version", "features_version", "feature_spec", "prime"):
             if meta.get(key) != want[key]:
                 raise ShardError(
-                    f"{directory} was made for family {meta.get('family')!r} with other {key.replace('_', ' ')}"
+                    f"{directory} was made for family {meta.get('family')!r} "
+                    f"with other {key.replace('_', ' ')}"
                     f" than {pf.name!r} here"
                 )
     parts: list[dict[str, np.ndarray]] = []

@@ -81,8 +81,9 @@ def load_checkpoint(path: Path) -> dict:
     except FileNotFoundError:
         raise
     except Exception as exc:  # noqa: BLE001 - torch raises many kinds on truncated files
-        raise CheckpointError(f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}); "
-                              "delete it to start over") from exc
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or truncated ({type(exc).__name__}); delete it to start over"
+        ) from exc
     if not isinstance(state, dict) or "model" not in state or "epoch" not in state:
         raise CheckpointError(f"checkpoint {path} is not a sailir training checkpoint")
     return state
@@ -126,7 +127,8 @@ def train(
     log=print,
 ) -> dict:
     """Trains (or resumes) the run in `out` on the shards in `data`, generating them first when
-    `trajectories` is given (existing intact shards are reused). Returns the summary (test metrics, times, paths)."""
+    `trajectories` is given (existing intact shards are reused). Returns the summary (test
+    metrics, times, paths)."""
     torch.set_num_threads(threads)
     pf = shards.policy_family(family)
     fam_meta = shards.family_meta(pf)
@@ -140,7 +142,10 @@ def train(
     meta, arrays = shards.load(data, pf)
     samples = Samples(arrays)
     train_idx, val_idx, test_idx = samples.split()
-    log(f"split by trajectory: {len(train_idx)} train / {len(val_idx)} validation / {len(test_idx)} test samples")
+    log(
+        f"split by trajectory: {len(train_idx)} train / {len(val_idx)} validation / "
+        f"{len(test_idx)} test samples"
+    )
     gen_seconds = time.monotonic() - t0
 
     dims = fam_meta["feature_dims"]
@@ -204,13 +209,24 @@ def train(
         history.append(row)
         with metrics_path.open("a") as f:
             f.write(json.dumps(row) + "\n")
-        _save_checkpoint(ckpt_path, {
-            "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict(), "history": history, "train_config": asdict(cfg),
-            "model_config": model_cfg.to_dict(), "family_hash": pf.hash, "train_seconds": train_seconds,
-        })
-        log(f"epoch {epoch + 1}: train loss {row['train_loss']:.4f}, validation loss {val['loss']:.4f}, "
-            f"top-1 {val['top1']:.4f}, top-5 {val['top5']:.4f} ({row['seconds']} s)")
+        _save_checkpoint(
+            ckpt_path,
+            {
+                "epoch": epoch + 1,
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "history": history,
+                "train_config": asdict(cfg),
+                "model_config": model_cfg.to_dict(),
+                "family_hash": pf.hash,
+                "train_seconds": train_seconds,
+            },
+        )
+        log(
+            f"epoch {epoch + 1}: train loss {row['train_loss']:.4f}, validation loss {val['loss']:.4f}, "
+            f"top-1 {val['top1']:.4f}, top-5 {val['top5']:.4f} ({row['seconds']} s)"
+        )
 
     test = measure(model, samples, test_idx)
     log(f"test: top-1 {test['top1']:.4f}, top-5 {test['top5']:.4f} on {test['samples']} samples")
@@ -220,7 +236,11 @@ def train(
         "data": str(data),
         "data_seed": meta["seed"],
         "trajectories": int(len(arrays["traj_index"])),
-        "samples": {"train": int(len(train_idx)), "validation": int(len(val_idx)), "test": int(len(test_idx))},
+        "samples": {
+            "train": int(len(train_idx)),
+            "validation": int(len(val_idx)),
+            "test": int(len(test_idx)),
+        },
         "test": test,
         "epochs": cfg.epochs,
         "parameters": params,
@@ -230,7 +250,12 @@ def train(
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     example = samples.batch(test_idx[:2] if len(test_idx) >= 2 else train_idx[:2])
-    policy_file.export(model, fam_meta, out / "policy.onnx", example,
-                       extra={"training": {"test": test, "data_seed": meta["seed"], "epochs": cfg.epochs}})
+    policy_file.export(
+        model,
+        fam_meta,
+        out / "policy.onnx",
+        example,
+        extra={"training": {"test": test, "data_seed": meta["seed"], "epochs": cfg.epochs}},
+    )
     log(f"policy: {out / 'policy.onnx'}")
     return summary
