@@ -9,6 +9,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sailir {
 
@@ -32,12 +35,18 @@ struct IntegralHash {
 
 using SectorId = std::uint32_t;
 
-// Sector: bit i set when propagator i+1 has a positive power.
-inline SectorId sector_of(const Integral& x, int n) {
+// Sector: bit i set when propagator i+1 has a positive power. Powers past n are zero, so all 16
+// bytes can be compared at once.
+inline SectorId sector_of(const Integral& x, [[maybe_unused]] int n) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.a.data()));
+  return static_cast<SectorId>(_mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_setzero_si128())));
+#else
   SectorId s = 0;
-  for (int i = 0; i < n; ++i)
+  for (int i = 0; i < kMaxPropagators; ++i)
     if (x.a[i] > 0) s |= SectorId{1} << i;
   return s;
+#endif
 }
 inline int lines_of(SectorId s) { return std::popcount(s); }
 // r: sum of positive powers; s: minus the sum of negative powers.

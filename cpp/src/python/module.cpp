@@ -84,10 +84,15 @@ std::shared_ptr<PolicyFamily> policy_family(const std::string& family_file, std:
   return pf;
 }
 
+// Hands a vector to NumPy without copying: the array owns it through a capsule.
 template <class T>
-py::array_t<T> to_array(const std::vector<T>& v, py::ssize_t cols = 0) {
-  if (cols == 0) return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
-  return py::array_t<T>({static_cast<py::ssize_t>(v.size()) / cols, cols}, v.data());
+py::array_t<T> to_array(std::vector<T>& v, py::ssize_t cols = 0) {
+  auto owned = std::make_unique<std::vector<T>>(std::move(v));
+  py::capsule free_when_done(owned.get(), [](void* p) { std::unique_ptr<std::vector<T>>(static_cast<std::vector<T>*>(p)); });
+  std::vector<T>* data = owned.release();  // the capsule owns it now
+  const auto size = static_cast<py::ssize_t>(data->size());
+  if (cols == 0) return py::array_t<T>({size}, data->data(), free_when_done);
+  return py::array_t<T>({size / cols, cols}, data->data(), free_when_done);
 }
 
 py::tuple generate_scrambles(const PolicyFamily& pf, std::uint64_t seed, std::int64_t first, std::int64_t count,

@@ -8,6 +8,41 @@
 
 namespace sailir {
 
+namespace {
+
+// Coefficients of an expression's terms in an open-addressing table: features look up every
+// term of every candidate equation, and a node-based map costs a cache miss per probe.
+class CoefIndex {
+ public:
+  explicit CoefIndex(const Expression& e) {
+    std::size_t cap = 16;
+    while (cap < 2 * e.size()) cap *= 2;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
+    for (auto& [x, c] : e.terms()) {
+      std::size_t i = IntegralHash{}(x) & mask_;
+      while (slots_[i].coef) i = (i + 1) & mask_;
+      slots_[i] = Slot{x, c};
+    }
+  }
+  u64 coef(const Integral& x) const {  // 0 when absent (terms are nonzero)
+    for (std::size_t i = IntegralHash{}(x) & mask_;; i = (i + 1) & mask_) {
+      if (!slots_[i].coef) return 0;
+      if (slots_[i].key == x) return slots_[i].coef;
+    }
+  }
+
+ private:
+  struct Slot {
+    Integral key;
+    u64 coef = 0;
+  };
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+};
+
+}  // namespace
+
 FamilyContext::FamilyContext(const FamilyDef& family, const NumericPoint& point, u64 prime,
                              std::vector<Integral> preferred)
     : n_(family.n), mod_{prime}, hash_(family.hash), order_(family.n, preferred) {
@@ -18,8 +53,9 @@ FamilyContext::FamilyContext(const FamilyDef& family, const NumericPoint& point,
   masters_ = laporta.masters();
   zero_.assign(std::size_t{1} << n_, 1);
   for (SectorId s : laporta.nonzero_sectors()) zero_[s] = 0;
+  masters_by_sector_.resize(std::size_t{1} << n_);
   for (const Integral& m : masters_) {
-    master_set_.insert(m);
+    masters_by_sector_[sector_of(m, n_)].push_back(m);
     sector_masters_[sector_of(m, n_)].push_back(m);
   }
   for (auto& [s, ms] : sector_masters_) master_sectors_.push_back(s);
@@ -175,8 +211,7 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
 
   const nmod_t m = ctx_->modulus();
   const u64 et = expr_.coef(target);
-  std::unordered_map<Integral, u64, IntegralHash> coef(expr_.size() * 2);
-  for (auto& [x, c] : expr_.terms()) coef.emplace(x, c);
+  const CoefIndex coef(expr_);
   for (const Candidate& c : cands) {
     out.ops.push_back(c.action.op);
     for (int i = 0; i < n; ++i) out.actions.push_back(float(c.action.seed.a[i] - target.a[i]));
@@ -185,8 +220,7 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
     int in_expr = 0, fresh = 0, higher = 0, masters = 0, cancelled = 0, fresh_higher = 0;
     for (auto& [x, cx] : c.equation.terms()) {
       if (x == target) continue;
-      auto it = coef.find(x);
-      const u64 ex = it == coef.end() ? 0 : it->second;
+      const u64 ex = coef.coef(x);
       // Terms lie in the target's sector or below; only same-sector ones can rank above it.
       const bool up = sector_of(x, n) == tsec && tkey < order.key(x);
       in_expr += ex != 0;

@@ -3,6 +3,7 @@
 // action is applied, and the features a policy sees. Nothing else may re-derive any of these.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,7 +36,11 @@ class FamilyContext {
   const IdentitySet& identities() const { return *ids_; }
   const LaportaOrder& order() const { return order_; }
   const std::vector<Integral>& masters() const { return masters_; }
-  bool is_master(const Integral& x) const { return master_set_.count(x) != 0; }
+  bool is_master(const Integral& x) const {
+    // Called for every term of every candidate: a sector lookup, then at most a few compares.
+    const auto& ms = masters_by_sector_[sector_of(x, n_)];
+    return std::find(ms.begin(), ms.end(), x) != ms.end();
+  }
   // Nonzero sectors that have masters (ascending); the others reduce to subsectors.
   const std::vector<SectorId>& master_sectors() const { return master_sectors_; }
   const std::vector<Integral>& sector_masters(SectorId s) const;
@@ -56,7 +61,7 @@ class FamilyContext {
   SectorId line_mask_ = 0;
   std::vector<char> zero_;  // by sector id, 2^n entries
   std::vector<Integral> masters_;
-  std::unordered_set<Integral, IntegralHash> master_set_;
+  std::vector<std::vector<Integral>> masters_by_sector_;  // by sector id, 2^n entries
   std::vector<SectorId> master_sectors_;
   std::unordered_map<SectorId, std::vector<Integral>> sector_masters_;
 };

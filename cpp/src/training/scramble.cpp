@@ -135,7 +135,21 @@ void ScrambleGenerator::attempt(std::uint64_t seed, std::int64_t index, Scramble
 
   // Unscramble with the canonical target; the label is the latest recorded identity among the
   // valid actions (the one that undoes the most recent scrambling first).
-  ScrambleBatch local;
+  // Samples go straight into `out`; a trajectory that fails is cut off again.
+  ScrambleBatch& local = out;
+  const std::size_t mark_samples = out.label.size(), mark_seed = out.label_seed.size(),
+                    mark_target = out.features.target.size(), mark_terms = out.features.terms.size(),
+                    mark_table = out.features.table.size(), mark_actions = out.features.actions.size(),
+                    mark_ops = out.features.ops.size();
+  auto rollback = [&] {
+    for (auto* v : {&out.n_terms, &out.n_table, &out.n_actions, &out.label, &out.label_op}) v->resize(mark_samples);
+    out.label_seed.resize(mark_seed);
+    out.features.target.resize(mark_target);
+    out.features.terms.resize(mark_terms);
+    out.features.table.resize(mark_table);
+    out.features.actions.resize(mark_actions);
+    out.features.ops.resize(mark_ops);
+  };
   ReductionState state(ctx_, e);
   const int max_iter = 4 * steps + 20;
   bool stuck = false;
@@ -165,25 +179,22 @@ void ScrambleGenerator::attempt(std::uint64_t seed, std::int64_t index, Scramble
     state.features(*target, cands, local.features);
     state.apply(*target, cands[label]);
   }
-  if (stuck) {
-    ++stats.stuck;
-    return;
-  }
-  if (!(state.expression() == start)) {
-    ++stats.mismatched;
+  if (stuck || !(state.expression() == start)) {
+    ++(stuck ? stats.stuck : stats.mismatched);
+    rollback();
     return;
   }
   ++stats.kept;
-  stats.samples += local.label.size();
+  const std::size_t samples = out.label.size() - mark_samples;
+  stats.samples += samples;
   local.traj_index.push_back(index);
   local.traj_sector.push_back(static_cast<std::int32_t>(sec));
   local.traj_scramble_steps.push_back(static_cast<std::int32_t>(recorded.size()));
-  local.traj_samples.push_back(static_cast<std::int32_t>(local.label.size()));
+  local.traj_samples.push_back(static_cast<std::int32_t>(samples));
   local.start_terms.push_back(static_cast<std::int32_t>(start.size()));
   local.scrambled_terms.push_back(static_cast<std::int32_t>(scrambled.size()));
   push_expression(local, start, n);
   push_expression(local, scrambled, n);
-  append(out, local);
 }
 
 ScrambleBatch ScrambleGenerator::generate(std::uint64_t seed, std::int64_t first, std::int64_t count, int threads,
@@ -201,17 +212,21 @@ ScrambleBatch ScrambleGenerator::generate(std::uint64_t seed, std::int64_t first
     }
   };
   if (threads == 1) {
+    parts[0].n = ctx_.n();
     work(0);
+    if (errors[0]) std::rethrow_exception(errors[0]);
+    if (stats) *stats = part_stats[0];
+    return std::move(parts[0]);
   } else {
     std::vector<std::jthread> pool;
     for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
   }
   for (auto& err : errors)
     if (err) std::rethrow_exception(err);
-  ScrambleBatch out;
+  ScrambleBatch out = std::move(parts[0]);
   out.n = ctx_.n();
   for (int t = 0; t < threads; ++t) {
-    append(out, parts[t]);
+    if (t > 0) append(out, parts[t]);
     if (stats) {
       stats->attempts += part_stats[t].attempts;
       stats->kept += part_stats[t].kept;

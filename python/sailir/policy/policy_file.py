@@ -107,14 +107,16 @@ def read_metadata(path: Path) -> dict:
 
 
 def check_compatible(meta: dict, family_meta: dict, path: Path) -> None:
-    """Refuses a policy made for another family, identity set, feature definition or prime."""
+    """Refuses a policy made for another family, identity set or feature definition. The
+    features read no coefficient values (only whether sums vanish), so the prime they were made
+    at is recorded but a policy serves any 63-bit prime."""
     if meta.get("family_hash") != family_meta["family_hash"]:
         raise PolicyError(
             f"policy {path} was exported for family {meta.get('family')!r} "
             f"(hash {meta.get('family_hash', '?')[:12]}),"
             f" not for {family_meta['family']!r} (hash {family_meta['family_hash'][:12]})"
         )
-    for key in ("identities_version", "features_version", "feature_spec", "prime"):
+    for key in ("identities_version", "features_version", "feature_spec"):
         want = family_meta[key] if isinstance(family_meta[key], str) else json.dumps(family_meta[key])
         if meta.get(key) != want:
             raise PolicyError(
