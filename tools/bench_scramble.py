@@ -4,8 +4,9 @@ compression), on one thread and on all cores.
 
     python tools/bench_scramble.py [--family trianglebox] [--trajectories 2000] [--seed 1]
 
-"traj/CPU-s" is trajectories per CPU-second, i.e. per core. Goal (issue 3): at least 200 scrambles per second per core on the triangle-box family; the
-published Python generator needs 2.8 s per scramble.
+"traj/CPU-s" is trajectories per CPU-second, i.e. per core. Goal (issue 3): at least 200
+scrambles per second per core on the triangle-box family; the published Python generator needs
+2.8 s per scramble.
 """
 
 from __future__ import annotations

@@ -70,7 +70,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .policy.train import TrainConfig, train
 
     cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, width=args.width, seed=args.train_seed
+        attention=args.attention,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        width=args.width,
+        seed=args.train_seed,
     )
     out = Path(args.out)
     summary = train(
@@ -84,6 +89,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         fresh=args.fresh,
     )
     if args.export:
+        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(out / "policy.onnx", args.export)
         print(f"copied the policy to {args.export}")
     return 0 if summary else 1
@@ -91,7 +97,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .policy import policy_file, shards
-    from .policy.model import PolicyConfig, PolicyNet
+    from .policy.model import PolicyConfig, PolicyNet, random_batch
     from .policy.train import load_checkpoint
 
     pf = shards.policy_family(args.family)
@@ -102,7 +108,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         )
     model = PolicyNet(PolicyConfig(**state["model_config"]))
     model.load_state_dict(state["model"])
-    example = _example_batch(model.cfg)
+    example = random_batch(model.cfg, states=2, terms=3, table=2, actions=4)
     policy_file.export(
         model,
         shards.family_meta(pf),
@@ -112,24 +118,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     )
     print(args.output)
     return 0
-
-
-def _example_batch(cfg) -> dict:
-    """A two-sample batch of the right shapes, to trace the model for export."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    f = np.float32
-    return {
-        "target": rng.normal(size=(2, cfg.target_dim)).astype(f),
-        "terms": rng.normal(size=(2, 3, cfg.term_dim)).astype(f),
-        "terms_mask": np.ones((2, 3), f),
-        "table": rng.normal(size=(2, 2, cfg.table_dim)).astype(f),
-        "table_mask": np.ones((2, 2), f),
-        "ops": rng.integers(0, cfg.ops, size=(2, 4)),
-        "actions": rng.normal(size=(2, 4, cfg.action_dim)).astype(f),
-        "actions_mask": np.ones((2, 4), f),
-    }
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -199,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--epochs", type=int, default=12)
     tr.add_argument("--batch-size", type=int, default=128)
     tr.add_argument("--lr", type=float, default=2e-3)
-    tr.add_argument("--width", type=int, default=32)
+    tr.add_argument("--width", type=int, default=32, help="hidden width")
+    tr.add_argument("--attention", type=int, default=16, help="width of the action-to-term attention")
     tr.add_argument("--threads", type=int, default=cpus)
     tr.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in OUT")
     tr.add_argument("--export", default=None, help="also copy the final policy here")

@@ -36,6 +36,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_steps: int = 200
     width: int = 32
+    attention: int = 16
     seed: int = 0  # initialisation and batch order
 
 
@@ -149,7 +150,9 @@ def train(
     gen_seconds = time.monotonic() - t0
 
     dims = fam_meta["feature_dims"]
-    model_cfg = PolicyConfig(dims["target"], dims["term"], dims["table"], dims["action"], pf.ops, cfg.width)
+    model_cfg = PolicyConfig(
+        dims["target"], dims["term"], dims["table"], dims["action"], pf.ops, cfg.width, cfg.attention
+    )
     torch.manual_seed(cfg.seed)
     model = PolicyNet(model_cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
