@@ -114,7 +114,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         shards.family_meta(pf),
         Path(args.output),
         example,
-        extra={"training": {"epochs": state["epoch"]}},
+        extra={"training": {"epochs": state["epoch"], "last_epoch": state["history"][-1]}},
     )
     print(args.output)
     return 0

@@ -124,6 +124,15 @@ def test_feature_rows_match_counts(pf: _core.PolicyFamily, batch: dict[str, np.n
     assert (b["actions_mask"][np.arange(3), b["label"]] == 1).all()
 
 
+def test_features_are_float16_exact(pf: _core.PolicyFamily) -> None:
+    # Shards store float16; the definition rounds, so training and a float32 runtime agree exactly.
+    arrays, _ = _core.generate_scrambles(pf, 4, 0, 10)
+    for key in shards.FLOAT_KEYS:
+        a = arrays[key]
+        assert a.dtype == np.float32 and (a.astype(np.float16).astype(np.float32) == a).all()
+    assert "float16-rounded" in pf.feature_spec
+
+
 def test_split_is_by_trajectory(batch: dict[str, np.ndarray]) -> None:
     samples = Samples(batch)
     train, val, test = samples.split()

@@ -87,7 +87,8 @@ std::string feature_spec(int n) {
          " target=[powers(n),sector_bits(n),r,s,log1p_terms,log1p_table]"
          " term=[power-target(n),same_sector,lines_diff,r_diff,s_diff,is_master,order_cmp,log1p_keys_using]"
          " table=[key-target(n),r_diff,s_diff,log1p_value_size,value_has_target]"
-         " action=[delta(n),direct,log1p_eq_size,in_expr,new,higher,masters,cancelled,new_higher]";
+         " action=[delta(n),direct,log1p_eq_size,in_expr,new,higher,masters,cancelled,new_higher]"
+         " float16-rounded";
 }
 
 ReductionState::ReductionState(const FamilyContext& ctx, Expression expression)
@@ -176,7 +177,21 @@ bool ReductionState::apply(const Integral& target, const Action& a) {
   return true;
 }
 
+namespace {
+
+// Rounds to the nearest float16 value (11 significant bits). Training data are stored as float16,
+// so the definition itself rounds: a runtime computing features in float32 sees the same numbers.
+float half_precision(float x) {
+  if (x == 0.f || !std::isfinite(x)) return x;
+  int e;
+  const float m = std::frexp(x, &e);
+  return std::ldexp(std::nearbyint(m * 2048.f) / 2048.f, e);
+}
+
+}  // namespace
+
 void ReductionState::features(const Integral& target, const std::vector<Candidate>& cands, FeatureRows& out) const {
+  const std::size_t from[4] = {out.target.size(), out.terms.size(), out.table.size(), out.actions.size()};
   const int n = ctx_->n();
   const LaportaOrder& order = ctx_->order();
   const SectorId tsec = sector_of(target, n);
@@ -233,6 +248,9 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
     out.actions.insert(out.actions.end(), {float(c.action.direct), lg(c.equation.size()), float(in_expr), float(fresh),
                                            float(higher), float(masters), float(cancelled), float(fresh_higher)});
   }
+  std::vector<float>* added[4] = {&out.target, &out.terms, &out.table, &out.actions};
+  for (int r = 0; r < 4; ++r)
+    for (std::size_t i = from[r]; i < added[r]->size(); ++i) (*added[r])[i] = half_precision((*added[r])[i]);
 }
 
 }  // namespace sailir
