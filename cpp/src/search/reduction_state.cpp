@@ -156,18 +156,14 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target) const 
 
 void ReductionState::apply(const Integral& target, const Candidate& c) {
   // target = -(1/c_T) * (equation - c_T target)
-  Expression value = c.equation;
   const nmod_t m = ctx_->modulus();
-  u64 ct = value.take(target);
+  Expression rest = c.equation;
+  const u64 ct = rest.take(target);
   if (ct == 0) throw std::logic_error("candidate equation does not contain its target");
-  value = [&] {
-    Expression v;
-    v.add_scaled(value, nmod_neg(nmod_inv(ct, m), m), m);
-    return v;
-  }();
-  table_.insert(target, value);
-  u64 e = expr_.take(target);
-  expr_.add_scaled(value, e, m);
+  Expression value;
+  value.add_scaled(rest, nmod_neg(nmod_inv(ct, m), m), m);
+  expr_.add_scaled(value, expr_.take(target), m);
+  table_.insert(target, std::move(value));
 }
 
 bool ReductionState::apply(const Integral& target, const Action& a) {

@@ -25,6 +25,8 @@ def evaluate(
 
     from .train import measure
 
+    if scrambles < 1:
+        raise ValueError("--scrambles must be at least 1")
     torch.set_num_threads(threads)
     pf = shards.policy_family(family)
     if policy is None:

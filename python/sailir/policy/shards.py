@@ -117,6 +117,8 @@ def generate(
     """Writes shards for `trajectories` attempts of stream `seed` into `out`; shards already
     there (same family, seed and options, intact) are kept, so an interrupted run continues."""
     opts = opts or ScrambleOptions()
+    if trajectories < 1 or shard_size < 1:
+        raise ShardError("the number of trajectories and the shard size must be at least 1")
     pf = policy_family(family)
     out.mkdir(parents=True, exist_ok=True)
     meta = {**family_meta(pf), "seed": seed, "options": opts.__dict__, "shard_size": shard_size, "shards": []}
