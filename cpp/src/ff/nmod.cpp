@@ -96,9 +96,13 @@ u64 n_parse_prime(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), p);
   if (ec != std::errc() || ptr != text.data() + text.size())
     throw std::invalid_argument("modulus '" + std::string(text) + "' is not a decimal integer below 2^64");
+  return n_check_prime(p);
+}
+
+u64 n_check_prime(u64 p) {
   if (p >= (1ULL << 63) || p < (1ULL << 16))
-    throw std::invalid_argument("modulus " + std::string(text) + " is outside the supported range 2^16 <= p < 2^63");
-  if (!n_is_prime(p)) throw std::invalid_argument("modulus " + std::string(text) + " is not a prime");
+    throw std::invalid_argument("modulus " + std::to_string(p) + " is outside the supported range 2^16 <= p < 2^63");
+  if (!n_is_prime(p)) throw std::invalid_argument("modulus " + std::to_string(p) + " is not a prime");
   return p;
 }
 

@@ -64,5 +64,7 @@ bool n_is_prime(u64 n);
 // Parses a modulus given on a command line: decimal, prime, 2^16 <= p < 2^63.
 // Throws std::invalid_argument with a one-line message otherwise.
 u64 n_parse_prime(std::string_view text);
+// p itself when 2^16 <= p < 2^63 is prime; otherwise std::invalid_argument naming the problem.
+u64 n_check_prime(u64 p);
 
 }  // namespace sailir

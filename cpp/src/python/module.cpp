@@ -34,9 +34,7 @@ std::string reduce(const std::string& family_file, const std::vector<std::string
                    int r_extra, int s_extra, const std::string& format) {
   FamilyDef family = load_family(family_file);
   ReductionRequest req;
-  if (!n_is_prime(prime) || prime >= (1ULL << 63) || prime < (1ULL << 16))
-    throw std::invalid_argument("modulus " + std::to_string(prime) + " is not a prime in [2^16, 2^63)");
-  req.prime = prime;
+  req.prime = n_check_prime(prime);
   req.point = resolve_point(family, point);
   req.preferred = masters ? parse_all(*masters, family) : family.masters;
   req.targets = parse_all(integrals, family);
@@ -73,8 +71,7 @@ struct PolicyFamily {
 std::shared_ptr<PolicyFamily> policy_family(const std::string& family_file, std::uint64_t prime,
                                             const std::string& point,
                                             const std::optional<std::vector<std::string>>& masters) {
-  if (!n_is_prime(prime) || prime >= (1ULL << 63) || prime < (1ULL << 16))
-    throw std::invalid_argument("modulus " + std::to_string(prime) + " is not a prime in [2^16, 2^63)");
+  n_check_prime(prime);
   auto pf = std::make_shared<PolicyFamily>();
   pf->family = load_family(family_file);
   NumericPoint pt = resolve_point(pf->family, point);

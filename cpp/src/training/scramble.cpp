@@ -136,7 +136,6 @@ void ScrambleGenerator::attempt(std::uint64_t seed, std::int64_t index, Scramble
   // Unscramble with the canonical target; the label is the latest recorded identity among the
   // valid actions (the one that undoes the most recent scrambling first).
   // Samples go straight into `out`; a trajectory that fails is cut off again.
-  ScrambleBatch& local = out;
   const std::size_t mark_samples = out.label.size(), mark_seed = out.label_seed.size(),
                     mark_target = out.features.target.size(), mark_terms = out.features.terms.size(),
                     mark_table = out.features.table.size(), mark_actions = out.features.actions.size(),
@@ -169,14 +168,14 @@ void ScrambleGenerator::attempt(std::uint64_t seed, std::int64_t index, Scramble
       stuck = true;
       break;
     }
-    local.n_terms.push_back(static_cast<std::int32_t>(state.expression().size()));
-    local.n_table.push_back(static_cast<std::int32_t>(state.table().size()));
-    local.n_actions.push_back(static_cast<std::int32_t>(cands.size()));
-    local.label.push_back(label);
-    local.label_op.push_back(cands[label].action.op);
-    local.label_seed.insert(local.label_seed.end(), cands[label].action.seed.a.begin(),
+    out.n_terms.push_back(static_cast<std::int32_t>(state.expression().size()));
+    out.n_table.push_back(static_cast<std::int32_t>(state.table().size()));
+    out.n_actions.push_back(static_cast<std::int32_t>(cands.size()));
+    out.label.push_back(label);
+    out.label_op.push_back(cands[label].action.op);
+    out.label_seed.insert(out.label_seed.end(), cands[label].action.seed.a.begin(),
                             cands[label].action.seed.a.begin() + n);
-    state.features(*target, cands, local.features);
+    state.features(*target, cands, out.features);
     state.apply(*target, cands[label]);
   }
   if (stuck || !(state.expression() == start)) {
@@ -187,14 +186,14 @@ void ScrambleGenerator::attempt(std::uint64_t seed, std::int64_t index, Scramble
   ++stats.kept;
   const std::size_t samples = out.label.size() - mark_samples;
   stats.samples += samples;
-  local.traj_index.push_back(index);
-  local.traj_sector.push_back(static_cast<std::int32_t>(sec));
-  local.traj_scramble_steps.push_back(static_cast<std::int32_t>(recorded.size()));
-  local.traj_samples.push_back(static_cast<std::int32_t>(samples));
-  local.start_terms.push_back(static_cast<std::int32_t>(start.size()));
-  local.scrambled_terms.push_back(static_cast<std::int32_t>(scrambled.size()));
-  push_expression(local, start, n);
-  push_expression(local, scrambled, n);
+  out.traj_index.push_back(index);
+  out.traj_sector.push_back(static_cast<std::int32_t>(sec));
+  out.traj_scramble_steps.push_back(static_cast<std::int32_t>(recorded.size()));
+  out.traj_samples.push_back(static_cast<std::int32_t>(samples));
+  out.start_terms.push_back(static_cast<std::int32_t>(start.size()));
+  out.scrambled_terms.push_back(static_cast<std::int32_t>(scrambled.size()));
+  push_expression(out, start, n);
+  push_expression(out, scrambled, n);
 }
 
 ScrambleBatch ScrambleGenerator::generate(std::uint64_t seed, std::int64_t first, std::int64_t count, int threads,
@@ -212,11 +211,7 @@ ScrambleBatch ScrambleGenerator::generate(std::uint64_t seed, std::int64_t first
     }
   };
   if (threads == 1) {
-    parts[0].n = ctx_.n();
     work(0);
-    if (errors[0]) std::rethrow_exception(errors[0]);
-    if (stats) *stats = part_stats[0];
-    return std::move(parts[0]);
   } else {
     std::vector<std::jthread> pool;
     for (int t = 0; t < threads; ++t) pool.emplace_back(work, t);
@@ -225,16 +220,9 @@ ScrambleBatch ScrambleGenerator::generate(std::uint64_t seed, std::int64_t first
     if (err) std::rethrow_exception(err);
   ScrambleBatch out = std::move(parts[0]);
   out.n = ctx_.n();
-  for (int t = 0; t < threads; ++t) {
-    if (t > 0) append(out, parts[t]);
-    if (stats) {
-      stats->attempts += part_stats[t].attempts;
-      stats->kept += part_stats[t].kept;
-      stats->stuck += part_stats[t].stuck;
-      stats->mismatched += part_stats[t].mismatched;
-      stats->samples += part_stats[t].samples;
-    }
-  }
+  for (int t = 1; t < threads; ++t) append(out, parts[t]);
+  if (stats)
+    for (const ScrambleStats& s : part_stats) *stats += s;
   return out;
 }
 

@@ -37,6 +37,11 @@ struct ScrambleBatch {
 
 struct ScrambleStats {
   std::uint64_t attempts = 0, kept = 0, stuck = 0, mismatched = 0, samples = 0;
+
+  ScrambleStats& operator+=(const ScrambleStats& o) {
+    attempts += o.attempts, kept += o.kept, stuck += o.stuck, mismatched += o.mismatched, samples += o.samples;
+    return *this;
+  }
 };
 
 class ScrambleGenerator {
