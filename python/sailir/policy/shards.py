@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from .. import _core, family_file
 from ..errors import FamilyError
-from .progress import Progress
 
 META = "meta.json"
 FLOAT_KEYS = ("target", "terms", "table", "actions")  # stored as float16: small ints and log1p values
@@ -132,7 +132,10 @@ def generate(
             raise ShardError(f"{out} holds shards made with other settings; choose an empty directory")
         reusable = {s["file"]: s for s in old["shards"]}
     nshards = (trajectories + shard_size - 1) // shard_size
-    bar = Progress(nshards, "scrambling", progress)
+    # disable=None: a bar on a terminal only, unless `progress` says otherwise.
+    bar = tqdm(
+        total=nshards, desc="scrambling", unit="shard", disable=None if progress is None else not progress
+    )
     totals = {"attempts": 0, "kept": 0, "stuck": 0, "mismatched": 0, "samples": 0}
     for i in range(nshards):
         first = i * shard_size
@@ -156,7 +159,8 @@ def generate(
         for k in totals:
             totals[k] += stats[k]
         _write_atomic(out / META, json.dumps(meta, indent=1).encode())
-        bar.update(note=f"{totals['kept']} kept, {totals['samples']} samples")
+        bar.set_postfix_str(f"{totals['kept']} kept, {totals['samples']} samples", refresh=False)
+        bar.update()
     bar.close()
     return totals
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from . import policy_file, shards
 from .batches import Samples
 from .model import PolicyConfig, PolicyNet, tensors
-from .progress import Progress
 
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.jsonl"
@@ -184,7 +184,12 @@ def train(
         model.train()
         rng = np.random.default_rng([cfg.seed, epoch])  # the same batches whether resumed or not
         batches = samples.batches(train_idx, cfg.batch_size, rng)
-        bar = Progress(len(batches), f"epoch {epoch + 1}/{cfg.epochs}", progress)
+        bar = tqdm(
+            total=len(batches),
+            desc=f"epoch {epoch + 1}/{cfg.epochs}",
+            unit="batch",
+            disable=None if progress is None else not progress,
+        )
         loss_sum = 0.0
         for b in batches:
             batch = samples.batch(b)
@@ -196,7 +201,8 @@ def train(
             opt.step()
             sched.step()
             loss_sum += float(loss.detach()) * len(b)
-            bar.update(note=f"loss {float(loss.detach()):.4f}")
+            bar.set_postfix_str(f"loss {float(loss.detach()):.4f}", refresh=False)
+            bar.update()
         bar.close()
         val = measure(model, samples, val_idx)
         train_seconds += time.monotonic() - t_epoch
