@@ -1,11 +1,13 @@
-// sailir-reduce: the native command line. Exit codes: 0 success, 2 bad input, 3 a reduction
-// that could not be completed, 1 an internal error.
+// sailir-reduce: the native command line. Exit codes (also in --help): 0 success, 1 internal
+// error, 2 bad input, 3 not reduced, 4 verification disagreed, 5-9 particular bad inputs.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -15,12 +17,20 @@
 #include "family/point.hpp"
 #include "laporta/checked_reduction.hpp"
 #include "output/writers.hpp"
+#include "policy/policy.hpp"
+#include "scheduler/learned_reduction.hpp"
 
 namespace {
 
 constexpr int kExitInternal = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitNotReduced = 3;
+constexpr int kExitNotVerified = 4;
+constexpr int kExitBadIntegral = 5;
+constexpr int kExitBadPrime = 6;
+constexpr int kExitMissingFile = 7;
+constexpr int kExitBadPolicyFile = 8;
+constexpr int kExitPolicyMismatch = 9;
 
 const char* kUsage = R"(usage: sailir-reduce [options] INTEGRAL...
 
@@ -33,6 +43,17 @@ options:
                        file (default: trianglebox)
   --method laporta|learned
                        reduction method (default: laporta)
+  --policy FILE        learned: exported policy (default: the one shipped for the family)
+  --beam-width N       learned: beam width (default: 20)
+  --ranking max|total|both
+                       learned: rank beam states by max weight, total weight or both (default)
+  --tied-targets N     learned: targets tried among integrals tied at the top weight (default 1)
+  --max-steps N        learned: beam steps before a job counts as failed (default: 200)
+  --retries N          learned: retries of a failed job, each with a beam twice as wide (default 1)
+  --no-fallback        learned: fail instead of handing an unsolved job to Laporta
+  --verify             learned: compare every coefficient with the Laporta reducer
+  --save-path FILE     learned: save the reduction path (replayable without the policy)
+  --replay FILE        recompute a saved path at --prime / --point, without a policy
   --prime P            prime modulus, 2^16 <= P < 2^63 (default: 9223372036854775783)
   --point S=V,...      numeric point, e.g. d=41,m1=1,m2=31,m3=47; values may be fractions p/q
                        (default: the family's point)
@@ -44,20 +65,24 @@ options:
   --output FILE        write the result to FILE instead of standard output
   --r-extra N          seeds with N more dots than the integrals need (default: 0)
   --s-extra N          seeds with N more numerator powers than needed (default: 0)
-  --no-check           skip the check at a second prime
-  --threads N          threads (default 2: the check prime runs beside the first)
+  --no-check           skip the check at a second prime (learned: the replay of the path)
+  --threads N          threads (default 2; laporta: the check prime runs beside the first,
+                       learned: worker threads running jobs)
   --progress / --quiet force / suppress progress lines on standard error
   -h, --help           show this help
-exit status: 0 success, 2 bad input, 3 reduction not completed, 1 internal error
+exit status: 0 success, 1 internal error, 2 bad input, 3 reduction not completed,
+  4 --verify disagreed (the result is still written), 5 malformed integral, 6 bad prime,
+  7 missing or unreadable input file, 8 corrupt policy file, 9 policy made for another family
 )";
 
 struct BadInput : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  int code;
+  explicit BadInput(const std::string& what, int c = kExitBadInput) : std::runtime_error(what), code(c) {}
 };
 
 std::string read_text(const std::string& path, const char* what) {
   std::ifstream in(path);
-  if (!in) throw BadInput(std::string("cannot read ") + what + " file " + path);
+  if (!in) throw BadInput(std::string("cannot read ") + what + " file " + path, kExitMissingFile);
   std::stringstream buf;
   buf << in.rdbuf();
   return buf.str();
@@ -76,14 +101,41 @@ std::vector<std::string> integral_lines(const std::string& text) {
   return out;
 }
 
-int parse_int(const std::string& opt, const std::string& v) {
+int parse_int(const std::string& opt, const std::string& v, int lo = 0, int hi = 20) {
   try {
     std::size_t used = 0;
     int x = std::stoi(v, &used);
-    if (used == v.size() && x >= 0 && x <= 20) return x;
+    if (used == v.size() && x >= lo && x <= hi) return x;
   } catch (const std::exception&) {
   }
-  throw BadInput(opt + " expects an integer between 0 and 20, not '" + v + "'");
+  throw BadInput(opt + " expects an integer between " + std::to_string(lo) + " and " + std::to_string(hi) + ", not '" +
+                 v + "'");
+}
+
+template <class F>
+auto with_code(int code, F&& f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    throw BadInput(e.what(), code);
+  }
+}
+
+// Learned-method progress on standard error: a line a second, jobs done / pending.
+std::function<void(const sailir::LearnedProgress&)> learned_progress(std::chrono::steady_clock::time_point t0) {
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [t0, last](const sailir::LearnedProgress& p) {
+    auto now = std::chrono::steady_clock::now();
+    if (p.phase == "search" && now - *last < std::chrono::seconds(1)) return;
+    *last = now;
+    double s = std::chrono::duration<double>(now - t0).count();
+    if (p.phase != "search") {
+      std::fprintf(stderr, "sailir-reduce [%7.1fs] %s\n", s, p.phase.c_str());
+      return;
+    }
+    std::fprintf(stderr, "sailir-reduce [%7.1fs] jobs %zu done, %zu pending, %zu running; %zu integrals left; %zu fallbacks\n",
+                 s, p.jobs_done, p.jobs_pending, p.jobs_running, p.remaining, p.fallbacks);
+  };
 }
 
 void write_output(const std::string& path, const std::string& text) {
@@ -109,6 +161,8 @@ int run(int argc, char** argv) {
   int threads = 2;
   int progress = isatty(STDERR_FILENO) ? 1 : 0;
   ReductionRequest req;
+  LearnedOptions learned;
+  std::string policy_file, save_path, replay_file;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -135,40 +189,91 @@ int run(int argc, char** argv) {
       for (auto& s : integral_lines(read_text(value(), "integrals"))) integral_texts.push_back(s);
     } else if (name == "--format") format = value();
     else if (name == "--output") output = value();
+    else if (name == "--policy") policy_file = value();
+    else if (name == "--beam-width") learned.beam.width = parse_int(name, value(), 1, 4096);
+    else if (name == "--ranking") learned.beam.ranking = parse_beam_ranking(value());
+    else if (name == "--tied-targets") learned.beam.tied_targets = parse_int(name, value(), 1, 64);
+    else if (name == "--max-steps") learned.beam.max_steps = parse_int(name, value(), 1, 100000);
+    else if (name == "--retries") learned.retries = parse_int(name, value(), 0, 10);
+    else if (name == "--no-fallback") learned.fallback = false;
+    else if (name == "--verify") learned.verify = true;
+    else if (name == "--save-path") save_path = value();
+    else if (name == "--replay") replay_file = value();
     else if (name == "--r-extra") req.options.r_extra = parse_int(name, value());
     else if (name == "--s-extra") req.options.s_extra = parse_int(name, value());
     else if (name == "--no-check") check = false;
-    else if (name == "--threads") threads = parse_int(name, value());
+    else if (name == "--threads") threads = parse_int(name, value(), 1, 256);
     else if (name == "--progress") progress = 1;
     else if (name == "--quiet") progress = 0;
     else if (arg.rfind("--", 0) == 0) throw BadInput("unknown option " + arg + " (see --help)");
     else integral_texts.push_back(arg);
   }
-  if (method == "learned")
-    throw BadInput("--method learned needs a trained policy, which this build does not have yet; use --method laporta");
-  if (method != "laporta") throw BadInput("unknown method '" + method + "' (laporta, learned)");
+  if (method != "laporta" && method != "learned") throw BadInput("unknown method '" + method + "' (laporta, learned)");
   const OutputFormat fmt = parse_output_format(format);
 
   FamilyDef family = load_family(family_spec);
-  req.prime = prime_text.empty() ? kDefaultPrime : n_parse_prime(prime_text);
+  req.prime = prime_text.empty() ? kDefaultPrime : with_code(kExitBadPrime, [&] { return n_parse_prime(prime_text); });
   req.point = resolve_point(family, point_spec);
   req.check = check;
   req.threads = threads;
   if (!masters_file.empty()) {
-    for (auto& s : integral_lines(read_text(masters_file, "masters"))) req.preferred.push_back(parse_family_integral(family, s));
+    for (auto& s : integral_lines(read_text(masters_file, "masters")))
+      req.preferred.push_back(with_code(kExitBadIntegral, [&] { return parse_family_integral(family, s); }));
   } else if (!auto_masters) {
     req.preferred = family.masters;
   }
-  for (auto& s : integral_texts) req.targets.push_back(parse_family_integral(family, s));
+  for (auto& s : integral_texts)
+    req.targets.push_back(with_code(kExitBadIntegral, [&] { return parse_family_integral(family, s); }));
   auto t0 = std::chrono::steady_clock::now();
   if (progress)
     req.options.progress = [t0](const std::string& msg) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::fprintf(stderr, "sailir-reduce [%7.1fs] %s\n", s, msg.c_str());
     };
-  ReductionResult result = reduce_checked(family, req);
-  for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
-  write_output(output, write_result(family, result, fmt, method));
+
+  if (!replay_file.empty()) {
+    ReductionPath path = ReductionPath::parse(read_text(replay_file, "reduction path"), family);
+    if (!req.targets.empty() && req.targets != path.targets)
+      throw BadInput("--replay recomputes the path's own integrals; leave out the integrals or give the same ones");
+    ReplayResult rep = replay_path(family, req.point, req.prime, path, threads);
+    rep.result.method_stats = {{"jobs", double(path.jobs.size())}, {"replay_seconds", rep.seconds}};
+    rep.result.seconds = rep.seconds;
+    write_output(output, write_result(family, rep.result, fmt, "replay"));
+    return 0;
+  }
+  if (req.targets.empty()) throw BadInput("no integral to reduce (see --help)");
+
+  if (method == "laporta") {
+    ReductionResult result = reduce_checked(family, req);
+    for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
+    write_output(output, write_result(family, result, fmt, method));
+    return 0;
+  }
+
+  Policy policy = policy_file.empty() ? Policy::builtin(family.name) : Policy::load_file(policy_file);
+  if (progress) learned.progress = learned_progress(t0);
+  LearnedResult lr = reduce_learned(family, req, policy, learned);
+  const LearnedStats& st = lr.stats;
+  lr.result.method_stats = {{"jobs", double(st.jobs)},
+                            {"memo_hits", double(st.memo_hits)},
+                            {"failed_jobs", double(st.failed_jobs)},
+                            {"retries", double(st.retries)},
+                            {"fallbacks", double(st.fallbacks)},
+                            {"beam_steps", double(st.beam_steps)},
+                            {"policy_calls", double(st.policy_calls)},
+                            {"states_expanded", double(st.states_expanded)},
+                            {"path_steps", double(st.path_steps)},
+                            {"search_seconds", st.search_seconds},
+                            {"replay_seconds", st.replay_seconds},
+                            {"verify_seconds", st.verify_seconds}};
+  if (learned.verify) lr.result.verified = lr.verified;
+  for (auto& w : lr.result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
+  if (!save_path.empty()) write_output(save_path, lr.path.to_text(family.n));
+  write_output(output, write_result(family, lr.result, fmt, method));
+  if (learned.verify && !lr.verified) {
+    std::fprintf(stderr, "sailir-reduce: error: verification failed: %s\n", lr.verify_error.c_str());
+    return kExitNotVerified;
+  }
   return 0;
 }
 
@@ -183,7 +288,13 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const BadInput& e) {
-    return fail("error", e, kExitBadInput);
+    return fail("error", e, e.code);
+  } catch (const sailir::PolicyFileError& e) {
+    return fail("error", e, kExitBadPolicyFile);
+  } catch (const sailir::PolicyMismatchError& e) {
+    return fail("error", e, kExitPolicyMismatch);
+  } catch (const sailir::VerificationError& e) {
+    return fail("error", e, kExitNotReduced);
   } catch (const sailir::FamilyFileError& e) {
     return fail("error", e, kExitBadInput);
   } catch (const std::invalid_argument& e) {

@@ -26,7 +26,23 @@ ReductionResult run_at(const FamilyDef& family, const ReductionRequest& req, u64
 
 bool same_basis(const ReductionResult& a, const ReductionResult& b) { return a.masters == b.masters; }
 
-// Positions (target, master) that are nonzero in b but zero in a: accidental zeros of a.
+// Nonzero sectors and the number of masters in each, found automatically.
+std::map<SectorId, std::size_t> structure(const FamilyDef& family, const NumericPoint& point, u64 prime) {
+  LaportaReducer r(family, point, prime, {});
+  std::map<SectorId, std::size_t> out;
+  for (SectorId s : r.nonzero_sectors()) out[s] = 0;
+  for (const Integral& m : r.masters()) ++out[sector_of(m, family.n)];
+  return out;
+}
+
+std::size_t count_masters(const std::map<SectorId, std::size_t>& s) {
+  std::size_t n = 0;
+  for (auto& [sec, k] : s) n += k;
+  return n;
+}
+
+}  // namespace
+
 std::vector<std::string> zeros_missing(const ReductionResult& a, const ReductionResult& b, int n) {
   std::vector<std::string> out;
   for (std::size_t t = 0; t < a.targets.size(); ++t) {
@@ -48,21 +64,6 @@ u64 next_check_prime(u64 avoid1, u64 avoid2) {
   throw std::logic_error("no check prime left");
 }
 
-// Nonzero sectors and the number of masters in each, found automatically.
-std::map<SectorId, std::size_t> structure(const FamilyDef& family, const NumericPoint& point, u64 prime) {
-  LaportaReducer r(family, point, prime, {});
-  std::map<SectorId, std::size_t> out;
-  for (SectorId s : r.nonzero_sectors()) out[s] = 0;
-  for (const Integral& m : r.masters()) ++out[sector_of(m, family.n)];
-  return out;
-}
-
-std::size_t count_masters(const std::map<SectorId, std::size_t>& s) {
-  std::size_t n = 0;
-  for (auto& [sec, k] : s) n += k;
-  return n;
-}
-
 // At special values (d = 4, a vanishing invariant) identity coefficients vanish and the system
 // changes: its reductions are then not the generic ones evaluated there. Compared at a 63-bit
 // check prime, so that an unlucky user prime is not mistaken for a degenerate point.
@@ -76,8 +77,6 @@ void require_generic_point(const FamilyDef& family, const NumericPoint& point) {
                                 std::to_string(generic.size()) + " and " + std::to_string(count_masters(generic)) +
                                 " at a generic point; choose another point or write such kinematics into the family");
 }
-
-}  // namespace
 
 ReductionResult reduce_checked(const FamilyDef& family, const ReductionRequest& req) {
   const int n = family.n;

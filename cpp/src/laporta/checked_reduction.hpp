@@ -3,7 +3,9 @@
 // zero or a rank drop at one prime) is settled by a third prime and reported, never ignored.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "family/family_file.hpp"
@@ -32,8 +34,21 @@ struct ReductionResult {
   u64 check_prime = 0;  // 0 when not checked
   LaportaStats stats;
   double seconds = 0;
+  // Other methods: their own figures, written instead of the Laporta stats, and whether the
+  // result was compared with the Laporta reducer (empty: not compared).
+  std::vector<std::pair<std::string, double>> method_stats;
+  std::optional<bool> verified;
 };
 
+// Laporta at request.prime, repeated at a check prime unless request.check is false.
 ReductionResult reduce_checked(const FamilyDef& family, const ReductionRequest& request);
+
+// Throws std::invalid_argument when the identities degenerate at `point` (e.g. d = 4).
+void require_generic_point(const FamilyDef& family, const NumericPoint& point);
+// A 63-bit check prime other than the two given.
+u64 next_check_prime(u64 avoid1, u64 avoid2);
+// One line per coefficient that is nonzero in b but zero in a (same targets and masters): the
+// accidental zeros of a.
+std::vector<std::string> zeros_missing(const ReductionResult& a, const ReductionResult& b, int n);
 
 }  // namespace sailir

@@ -1,5 +1,6 @@
 #include "output/writers.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
@@ -63,10 +64,22 @@ std::string write_json(const FamilyDef& f, const ReductionResult& r, const std::
   o << "\n  },\n  \"check_prime\": " << (r.check_prime ? std::to_string(r.check_prime) : "null")
     << ",\n  \"warnings\": [";
   for (std::size_t i = 0; i < r.warnings.size(); ++i) o << (i ? ", " : "") << json_string(r.warnings[i]);
-  const auto& s = r.stats;
-  o << "],\n  \"stats\": {\"seeds\": " << s.seeds << ", \"equations\": " << s.equations
-    << ", \"unknowns\": " << s.unknowns << ", \"pivots\": " << s.pivots << ", \"sectors_solved\": " << s.sectors_solved
-    << ", \"widenings\": " << s.widenings << ", \"seconds\": " << r.seconds << "}\n}\n";
+  o << "]";
+  if (r.verified) o << ",\n  \"verified\": " << (*r.verified ? "true" : "false");
+  o << ",\n  \"stats\": {";
+  if (r.method_stats.empty()) {
+    const auto& s = r.stats;
+    o << "\"seeds\": " << s.seeds << ", \"equations\": " << s.equations << ", \"unknowns\": " << s.unknowns
+      << ", \"pivots\": " << s.pivots << ", \"sectors_solved\": " << s.sectors_solved
+      << ", \"widenings\": " << s.widenings << ", ";
+  }
+  for (auto& [k, v] : r.method_stats) {
+    o << json_string(k) << ": ";
+    if (v == std::floor(v) && std::abs(v) < 1e15) o << static_cast<long long>(v);  // counts stay exact
+    else o << v;
+    o << ", ";
+  }
+  o << "\"seconds\": " << r.seconds << "}\n}\n";
   return o.str();
 }
 

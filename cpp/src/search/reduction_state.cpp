@@ -92,7 +92,7 @@ std::string feature_spec(int n) {
 }
 
 ReductionState::ReductionState(const FamilyContext& ctx, Expression expression)
-    : ctx_(&ctx), expr_(std::move(expression)), table_(ctx.modulus()) {}
+    : ctx_(&ctx), expr_(std::move(expression)), table_(ctx.modulus()), equations_(std::make_shared<EquationCache>()) {}
 
 std::optional<Integral> ReductionState::target() const {
   std::optional<Integral> best;
@@ -106,7 +106,7 @@ std::optional<Integral> ReductionState::target() const {
 }
 
 const std::optional<Expression>& ReductionState::raw_equation(const Action& a) const {
-  auto [it, fresh] = equations_.try_emplace({a.op, a.seed});
+  auto [it, fresh] = equations_->map.try_emplace({a.op, a.seed});
   if (fresh) {
     Expression eq;
     if (ctx_->equation(a.op, a.seed, eq)) it->second = std::move(eq);

@@ -100,6 +100,11 @@ class ReductionState {
  public:
   ReductionState(const FamilyContext& ctx, Expression expression);
 
+  // Raw equations by (op, seed), zero sectors dropped; empty optional: outside the family. They do
+  // not depend on the state, so copies of a state (the states of one beam search) share them.
+  // Not thread-safe: a state and its copies stay on one thread.
+  struct EquationCache;
+
   const Expression& expression() const { return expr_; }
   const SubstitutionTable& table() const { return table_; }
 
@@ -118,20 +123,22 @@ class ReductionState {
  private:
   bool candidate(const Integral& target, const Action& a, Candidate& out) const;
 
-  // Raw equations by (op, seed), zero sectors dropped; empty optional: outside the family. Seeds
-  // recur from step to step, and a raw equation does not depend on the state.
   const std::optional<Expression>& raw_equation(const Action& a) const;
-
-  struct ActionHash {
-    std::size_t operator()(const std::pair<int, Integral>& p) const {
-      return IntegralHash{}(p.second) ^ (static_cast<std::size_t>(p.first) * 0x9E3779B97F4A7C15ULL);
-    }
-  };
 
   const FamilyContext* ctx_;
   Expression expr_;
   SubstitutionTable table_;
-  mutable std::unordered_map<std::pair<int, Integral>, std::optional<Expression>, ActionHash> equations_;
+  std::shared_ptr<EquationCache> equations_;
+};
+
+struct ActionHash {
+  std::size_t operator()(const std::pair<int, Integral>& p) const {
+    return IntegralHash{}(p.second) ^ (static_cast<std::size_t>(p.first) * 0x9E3779B97F4A7C15ULL);
+  }
+};
+
+struct ReductionState::EquationCache {
+  std::unordered_map<std::pair<int, Integral>, std::optional<Expression>, ActionHash> map;
 };
 
 }  // namespace sailir

@@ -1,0 +1,406 @@
+#include "scheduler/learned_reduction.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+
+#include "laporta/laporta.hpp"
+
+namespace sailir {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// The highest non-master of e, if any.
+std::optional<Integral> highest_non_master(const FamilyContext& ctx, const Expression& e) {
+  std::optional<Integral> best;
+  OrderKey best_key;
+  for (auto& [x, c] : e.terms()) {
+    if (ctx.is_master(x)) continue;
+    OrderKey k = ctx.order().key(x);
+    if (!best || best_key < k) best = x, best_key = k;
+  }
+  return best;
+}
+
+// Coefficients of a masters-only expression over ctx.masters().
+std::vector<std::pair<int, u64>> over_masters(const FamilyContext& ctx, const Expression& e) {
+  std::vector<std::pair<int, u64>> out;
+  const auto& ms = ctx.masters();
+  for (std::size_t k = 0; k < ms.size(); ++k)
+    if (u64 c = e.coef(ms[k])) out.emplace_back(static_cast<int>(k), c);
+  return out;
+}
+
+// Laporta for single integrals, shared by the workers (the reducer keeps its rules between calls).
+class LaportaFallback {
+ public:
+  LaportaFallback(const FamilyDef& family, const ReductionRequest& req) : family_(family), req_(req) {}
+  Expression reduce(const FamilyContext& ctx, const Integral& x) {
+    std::lock_guard lock(mu_);
+    if (!reducer_) reducer_ = std::make_unique<LaportaReducer>(family_, req_.point, ctx.modulus().n, req_.preferred);
+    LaportaOptions opt = req_.options;
+    opt.progress = nullptr;
+    auto coefs = reducer_->reduce({x}, opt);
+    std::vector<Expression::Entry> terms;
+    for (auto [k, c] : coefs[0]) terms.emplace_back(reducer_->masters()[k], c);
+    return Expression::from_terms(terms, ctx.modulus());
+  }
+
+ private:
+  const FamilyDef& family_;
+  const ReductionRequest& req_;
+  std::mutex mu_;
+  std::unique_ptr<LaportaReducer> reducer_;
+};
+
+// Worker threads run one-step jobs, highest integral first; the memo cache keeps every finished
+// job. The caller substitutes finished jobs into the targets' expressions (reduce_targets).
+class JobScheduler {
+ public:
+  JobScheduler(const FamilyDef& family, const ReductionRequest& req, const FamilyContext& ctx, const Policy& policy,
+               const LearnedOptions& opt)
+      : ctx_(ctx), policy_(policy), opt_(opt), fallback_(family, req) {
+    const int workers = std::max(1, req.threads);
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~JobScheduler() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  // Queues x unless it is cached, queued or running.
+  void request(const Integral& x) {
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = memo_.try_emplace(x);
+    if (!fresh) return;
+    queue_.emplace(ctx_.order().key(x), x);
+    work_cv_.notify_one();
+  }
+
+  // The value of x (queued first if needed), waiting for its job. Throws UnreducedError when
+  // the job failed and no fallback was allowed.
+  const Expression& value(const Integral& x) {
+    request(x);
+    std::unique_lock lock(mu_);
+    Entry& e = memo_.at(x);
+    if (e.state == State::done) ++stats_.memo_hits;
+    while (e.state != State::done && e.state != State::failed) {
+      done_cv_.wait_for(lock, std::chrono::milliseconds(500));
+      report_locked();
+    }
+    if (e.state == State::failed) throw UnreducedError(e.failure);
+    return e.value;
+  }
+
+  void report() {
+    std::lock_guard lock(mu_);
+    report_locked();
+  }
+
+  LearnedStats stats() {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+  void set_remaining(std::size_t r) {
+    std::lock_guard lock(mu_);
+    remaining_ = r;
+  }
+  // Finished jobs in the order they finished.
+  std::vector<PathJob> jobs() {
+    std::lock_guard lock(mu_);
+    std::vector<PathJob> out;
+    for (const Integral& x : finished_) out.push_back(memo_.at(x).path);
+    return out;
+  }
+
+ private:
+  enum class State { queued, running, done, failed };
+  struct Entry {
+    State state = State::queued;
+    Expression value;
+    PathJob path;
+    std::string failure;
+  };
+
+  void report_locked() {
+    if (!opt_.progress) return;
+    auto now = Clock::now();
+    if (now - last_report_ < std::chrono::milliseconds(500)) return;
+    last_report_ = now;
+    LearnedProgress p;
+    p.jobs_done = finished_.size();
+    p.jobs_pending = queue_.size();
+    p.jobs_running = running_;
+    p.memo_hits = stats_.memo_hits;
+    p.fallbacks = stats_.fallbacks;
+    p.remaining = remaining_;
+    p.phase = "search";
+    opt_.progress(p);
+  }
+
+  void work() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      Integral x = queue_.top().second;
+      queue_.pop();
+      Entry& e = memo_.at(x);
+      e.state = State::running;
+      ++running_;
+      lock.unlock();
+      Entry result = solve(x);
+      lock.lock();
+      --running_;
+      e.value = std::move(result.value);
+      e.path = std::move(result.path);
+      e.failure = std::move(result.failure);
+      e.state = result.state;
+      if (e.state == State::done) finished_.push_back(x);
+      done_cv_.notify_all();
+    }
+  }
+
+  // One job: beam search, then wider beams, then Laporta. Never cached as solved unless solved.
+  Entry solve(const Integral& x) {
+    Entry out;
+    out.path.integral = x;
+    BeamOptions beam = opt_.beam;
+    LearnedStats local;
+    ++local.jobs;
+    std::string why;
+    for (int attempt = 0; attempt <= opt_.retries; ++attempt) {
+      if (attempt > 0) ++local.retries, beam.width *= 2;
+      JobOutcome o = beam_reduce(ctx_, policy_, x, beam);
+      local.beam_steps += o.stats.steps;
+      local.policy_calls += o.stats.policy_calls;
+      local.states_expanded += o.stats.states_expanded;
+      if (o.solved) {
+        local.path_steps += o.steps.size();
+        out.state = State::done;
+        out.value = std::move(o.value);
+        out.path.steps = std::move(o.steps);
+        merge(local);
+        return out;
+      }
+      ++local.failed_jobs;
+      why = o.failure;
+    }
+    const std::string name = format_integral(x, ctx_.n());
+    if (!opt_.fallback) {
+      out.state = State::failed;
+      out.failure = "the policy could not reduce " + name + " (" + why + ") and the Laporta fallback is off";
+      merge(local);
+      return out;
+    }
+    try {
+      out.value = fallback_.reduce(ctx_, x);
+      out.path.laporta = true;
+      out.state = State::done;
+      ++local.fallbacks;
+    } catch (const std::exception& ex) {
+      out.state = State::failed;
+      out.failure = "neither the policy (" + why + ") nor Laporta could reduce " + name + ": " + ex.what();
+    }
+    merge(local);
+    return out;
+  }
+
+  void merge(const LearnedStats& s) {
+    std::lock_guard lock(mu_);
+    stats_.jobs += s.jobs;
+    stats_.failed_jobs += s.failed_jobs;
+    stats_.retries += s.retries;
+    stats_.fallbacks += s.fallbacks;
+    stats_.beam_steps += s.beam_steps;
+    stats_.policy_calls += s.policy_calls;
+    stats_.states_expanded += s.states_expanded;
+    stats_.path_steps += s.path_steps;
+  }
+
+  const FamilyContext& ctx_;
+  const Policy& policy_;
+  const LearnedOptions& opt_;
+  LaportaFallback fallback_;
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  bool stop_ = false;
+  std::unordered_map<Integral, Entry, IntegralHash> memo_;  // node-based: entries stay put
+  std::priority_queue<std::pair<OrderKey, Integral>, std::vector<std::pair<OrderKey, Integral>>,
+                      decltype([](const auto& a, const auto& b) { return a.first < b.first; })>
+      queue_;
+  std::vector<Integral> finished_;
+  std::size_t running_ = 0, remaining_ = 0;
+  LearnedStats stats_;
+  Clock::time_point last_report_{};
+  std::vector<std::thread> threads_;
+};
+
+// Substitutes job values into each target's expression, highest non-master first, until only
+// masters remain. `value(x)` gives the job value of x; `want(x)` announces integrals that will be
+// needed, so that workers can run ahead.
+template <class Value, class Want>
+std::vector<std::vector<std::pair<int, u64>>> substitute(const FamilyContext& ctx, const std::vector<Integral>& targets,
+                                                         Value&& value, Want&& want) {
+  const nmod_t m = ctx.modulus();
+  std::vector<Expression> exprs;
+  for (const Integral& t : targets) {
+    exprs.push_back(Expression::single(t));
+    want(exprs.back());
+  }
+  std::vector<std::vector<std::pair<int, u64>>> out;
+  for (Expression& e : exprs) {
+    while (auto x = highest_non_master(ctx, e)) {
+      const Expression& v = value(*x);
+      e.add_scaled(v, e.take(*x), m);
+      want(e);
+    }
+    out.push_back(over_masters(ctx, e));
+  }
+  return out;
+}
+
+ReductionResult base_result(const FamilyContext& ctx, const ReductionRequest& req) {
+  ReductionResult r;
+  r.prime = ctx.modulus().n;
+  r.point = req.point;
+  r.masters = ctx.masters();
+  r.targets = req.targets;
+  return r;
+}
+
+}  // namespace
+
+ReplayResult replay_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path,
+                         int threads) {
+  auto t0 = Clock::now();
+  ReplayResult out;
+  FamilyContext ctx(family, point, prime, path.masters);
+  const int n = family.n;
+  if (ctx.masters() != path.masters)
+    throw VerificationError("the master basis at prime " + std::to_string(prime) + " differs from the path's (" +
+                            std::to_string(ctx.masters().size()) + " instead of " + std::to_string(path.masters.size()) +
+                            " masters)");
+  ReductionRequest req;
+  req.point = point;
+  req.prime = prime;
+  req.preferred = path.masters;
+  LaportaFallback laporta(family, req);
+  // Jobs are independent given the path: replay them on `threads` threads.
+  std::vector<Expression> values(path.jobs.size());
+  std::vector<std::string> errors(path.jobs.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t j; (j = next++) < path.jobs.size();) {
+      const PathJob& job = path.jobs[j];
+      try {
+        if (job.laporta) values[j] = laporta.reduce(ctx, job.integral);
+        else replay_job(ctx, job.integral, job.steps, values[j], errors[j]);
+      } catch (const std::exception& e) {
+        errors[j] = e.what();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  std::unordered_map<Integral, std::size_t, IntegralHash> index;
+  for (std::size_t j = 0; j < path.jobs.size(); ++j) {
+    if (!errors[j].empty())
+      throw VerificationError("replay at prime " + std::to_string(prime) + " failed: " + errors[j]);
+    index[path.jobs[j].integral] = j;
+  }
+  out.result = base_result(ctx, req);
+  out.result.targets = path.targets;
+  out.result.coefficients = substitute(
+      ctx, path.targets,
+      [&](const Integral& x) -> const Expression& {
+        auto it = index.find(x);
+        if (it == index.end())
+          throw VerificationError("replay at prime " + std::to_string(prime) + " needs " + format_integral(x, n) +
+                                  ", which the path does not reduce (a coefficient vanished at the first prime)");
+        return values[it->second];
+      },
+      [](const Expression&) {});
+  out.seconds = since(t0);
+  return out;
+}
+
+LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& req, const Policy& policy,
+                             const LearnedOptions& opt) {
+  auto t0 = Clock::now();
+  require_generic_point(family, req.point);
+  FamilyContext ctx(family, req.point, req.prime, req.preferred);
+  policy.check_compatible(ctx);
+  LearnedResult out;
+  out.result = base_result(ctx, req);
+  {
+    JobScheduler jobs(family, req, ctx, policy, opt);
+    out.result.coefficients = substitute(
+        ctx, req.targets, [&](const Integral& x) -> const Expression& { return jobs.value(x); },
+        [&](const Expression& e) {
+          std::size_t left = 0;
+          for (auto& [x, c] : e.terms())
+            if (!ctx.is_master(x)) jobs.request(x), ++left;
+          jobs.set_remaining(left);
+        });
+    out.stats = jobs.stats();
+    out.path.jobs = jobs.jobs();
+  }
+  out.stats.search_seconds = since(t0);
+  out.path.family = family.name;
+  out.path.family_hash = family.hash;
+  out.path.masters = ctx.masters();
+  out.path.targets = req.targets;
+  if (out.stats.fallbacks)
+    out.result.warnings.push_back(std::to_string(out.stats.fallbacks) + " job(s) were reduced by the Laporta fallback");
+
+  if (req.check) {  // replay at a second prime: accidental zeros at the first show up here
+    if (opt.progress) opt.progress(LearnedProgress{.phase = "replay"});
+    const u64 p2 = next_check_prime(req.prime, 0);
+    try {
+      ReplayResult rep = replay_path(family, req.point, p2, out.path, std::max(1, req.threads));
+      out.stats.replay_seconds = rep.seconds;
+      out.result.check_prime = p2;
+      auto acc = zeros_missing(out.result, rep.result, family.n);
+      out.result.warnings.insert(out.result.warnings.end(), acc.begin(), acc.end());
+    } catch (const VerificationError& e) {
+      out.result.warnings.push_back(std::string("check at a second prime: ") + e.what());
+    }
+  }
+  if (opt.verify) {
+    if (opt.progress) opt.progress(LearnedProgress{.phase = "verify"});
+    auto tv = Clock::now();
+    LaportaReducer laporta(family, req.point, req.prime, req.preferred);
+    LaportaOptions lo = req.options;
+    lo.progress = nullptr;
+    auto ref = laporta.reduce(req.targets, lo);
+    out.verified = laporta.masters() == out.result.masters && ref == out.result.coefficients;
+    if (!out.verified) {
+      for (std::size_t t = 0; t < req.targets.size(); ++t)
+        if (ref[t] != out.result.coefficients[t]) {
+          out.verify_error = "the coefficients of " + format_integral(req.targets[t], family.n) +
+                             " differ from the Laporta reducer's";
+          break;
+        }
+      if (out.verify_error.empty()) out.verify_error = "the master basis differs from the Laporta reducer's";
+    }
+    out.stats.verify_seconds = since(tv);
+  }
+  out.result.seconds = since(t0);
+  return out;
+}
+
+}  // namespace sailir

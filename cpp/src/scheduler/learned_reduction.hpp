@@ -1,0 +1,72 @@
+// Reduction with a learned policy: one-step jobs solved by beam search, scheduled over worker
+// threads with a memo cache, substituted into the targets until only masters remain; failed jobs
+// are retried with a wider beam and, as a last resort, reduced by Laporta (counted). The finished
+// path is replayed at a second prime to catch accidental zeros, and optionally compared with the
+// Laporta reducer at the same prime and point.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "laporta/checked_reduction.hpp"
+#include "policy/policy.hpp"
+#include "scheduler/reduction_path.hpp"
+#include "search/beam_search.hpp"
+
+namespace sailir {
+
+struct LearnedProgress {
+  std::size_t jobs_done = 0, jobs_pending = 0, jobs_running = 0, memo_hits = 0, fallbacks = 0;
+  std::size_t remaining = 0;  // non-masters left in the targets' expressions
+  std::string phase;          // "search", "replay", "verify"
+};
+
+struct LearnedOptions {
+  BeamOptions beam;
+  int retries = 1;        // a failed job is retried this often, each time with a beam twice as wide
+  bool fallback = true;   // then reduced by the Laporta reducer (counted in the stats)
+  bool verify = false;    // compare every coefficient with the Laporta reducer (same prime and point)
+  std::function<void(const LearnedProgress&)> progress;  // may be empty; called from one thread
+};
+
+struct LearnedStats {
+  std::size_t jobs = 0, memo_hits = 0, failed_jobs = 0, retries = 0, fallbacks = 0;
+  std::size_t beam_steps = 0, policy_calls = 0, states_expanded = 0, path_steps = 0;
+  double search_seconds = 0, replay_seconds = 0, verify_seconds = 0;
+};
+
+struct LearnedResult {
+  ReductionResult result;  // masters, targets, coefficients, warnings, check prime
+  LearnedStats stats;
+  ReductionPath path;
+  bool verified = false;   // true when verification ran and every coefficient agreed
+  std::string verify_error;  // the first disagreement with the Laporta reducer
+};
+
+struct ReplayResult {
+  ReductionResult result;
+  double seconds = 0;
+};
+
+// A replay that cannot be completed: a step whose identity lost its target, or an integral the
+// path never reduced (both mean that some coefficient vanished at one of the primes).
+struct VerificationError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Reduces request.targets with `policy` (checked against the family here: PolicyMismatchError).
+// request.check replays the path at a second prime (disagreements become warnings);
+// request.threads worker threads run jobs. Throws UnreducedError when a job can be neither solved
+// nor handed to Laporta. A Laporta comparison that disagrees sets verified = false.
+LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& request, const Policy& policy,
+                             const LearnedOptions& options);
+
+// Recomputes a finished path at another prime or point, without a policy. Throws
+// VerificationError when the path does not go through there.
+ReplayResult replay_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path,
+                         int threads);
+
+}  // namespace sailir

@@ -1,0 +1,219 @@
+#include "search/beam_search.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace sailir {
+
+BeamRanking parse_beam_ranking(const std::string& name) {
+  if (name == "max") return BeamRanking::max_weight;
+  if (name == "total") return BeamRanking::total_weight;
+  if (name == "both") return BeamRanking::both;
+  throw std::invalid_argument("unknown beam ranking '" + name + "' (max, total, both)");
+}
+
+namespace {
+
+// (r, s) packed so that a larger value is a higher weight level.
+int level(const Integral& x, int n) { return r_of(x, n) * 1024 + s_of(x, n); }
+int weight(const Integral& x, int n) { return r_of(x, n) + s_of(x, n); }
+
+std::size_t content_hash(const Expression& e) {
+  std::size_t h = 0x84222325CBF29CE4ULL;
+  for (auto& [x, c] : e.terms()) {
+    h ^= IntegralHash{}(x) + (c * 0x9E3779B97F4A7C15ULL);
+    h *= 0x100000001B3ULL;
+    h ^= h >> 31;
+  }
+  return h;
+}
+
+struct Node {
+  ReductionState state;
+  double score = 0;
+  std::vector<PathStep> steps;
+};
+
+// One expansion of one node: a target, its candidates, and where their scores sit in the batch.
+struct Expansion {
+  std::size_t node;
+  Integral target;
+  std::vector<Candidate> cands;
+  std::size_t first_score;
+};
+
+struct Child {
+  std::size_t expansion, cand;
+  double score;
+  OrderKey max_key;  // highest non-master left (all-zero key: none)
+  long total;        // summed weights of the job sector's non-masters
+};
+
+// The targets a node offers: the canonical one, then others tied with it at its weight level.
+std::vector<Integral> targets_of(const FamilyContext& ctx, const ReductionState& s, int tied) {
+  std::vector<Integral> out;
+  auto t = s.target();
+  if (!t) return out;
+  out.push_back(*t);
+  if (tied <= 1) return out;
+  const int n = ctx.n();
+  const SectorId sec = sector_of(*t, n);
+  const int lv = level(*t, n);
+  std::vector<std::pair<OrderKey, Integral>> tie;
+  for (auto& [x, c] : s.expression().terms())
+    if (!(x == *t) && !ctx.is_master(x) && sector_of(x, n) == sec && level(x, n) == lv)
+      tie.emplace_back(ctx.order().key(x), x);
+  std::sort(tie.begin(), tie.end(), [](auto& a, auto& b) { return b.first < a.first; });
+  for (std::size_t i = 0; i < tie.size() && out.size() < static_cast<std::size_t>(tied); ++i) out.push_back(tie[i].second);
+  return out;
+}
+
+}  // namespace
+
+bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e) {
+  const int n = ctx.n();
+  const SectorId sec = sector_of(x, n);
+  const int lv = level(x, n);
+  for (auto& [y, c] : e.terms())
+    if (sector_of(y, n) == sec && level(y, n) >= lv && !ctx.is_master(y)) return false;
+  return true;
+}
+
+JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt) {
+  const int n = ctx.n();
+  const SectorId sec = sector_of(x, n);
+  const LaportaOrder& order = ctx.order();
+  JobOutcome out;
+  std::vector<Node> beam;
+  beam.push_back(Node{ReductionState(ctx, Expression::single(x)), 0.0, {}});
+  if (job_done(ctx, x, beam[0].state.expression())) {
+    out.solved = true;
+    out.value = beam[0].state.expression();
+    return out;
+  }
+  PolicyBatch batch;
+  std::vector<float> scores;
+  std::vector<Expansion> exps;
+  std::vector<Child> children;
+  for (int step = 0; step < opt.max_steps; ++step) {
+    ++out.stats.steps;
+    batch.clear();
+    exps.clear();
+    for (std::size_t i = 0; i < beam.size(); ++i) {
+      for (const Integral& t : targets_of(ctx, beam[i].state, opt.tied_targets)) {
+        Expansion e{i, t, beam[i].state.candidates(t), batch.total_actions()};
+        if (e.cands.empty()) continue;
+        batch.add(beam[i].state, t, e.cands);
+        exps.push_back(std::move(e));
+      }
+      ++out.stats.states_expanded;
+    }
+    if (exps.empty()) {
+      out.failure = "no valid action left";
+      return out;
+    }
+    policy.log_probs(batch, scores);
+    ++out.stats.policy_calls;
+
+    // Rank every child by the weight it would leave, from the candidate equation alone (ignoring
+    // cancellations), and build only the ones that make the beam.
+    children.clear();
+    for (std::size_t ei = 0; ei < exps.size(); ++ei) {
+      const Expansion& e = exps[ei];
+      const Expression& expr = beam[e.node].state.expression();
+      OrderKey base{};
+      long total = 0;
+      for (auto& [y, c] : expr.terms()) {
+        if (ctx.is_master(y) || y == e.target) continue;
+        OrderKey k = order.key(y);
+        if (base < k) base = k;
+        if (sector_of(y, n) == sec) total += weight(y, n);
+      }
+      for (std::size_t ci = 0; ci < e.cands.size(); ++ci) {
+        OrderKey mk = base;
+        long tot = total;
+        for (auto& [y, c] : e.cands[ci].equation.terms()) {
+          if (y == e.target || ctx.is_master(y)) continue;
+          OrderKey k = order.key(y);
+          if (mk < k) mk = k;
+          if (sector_of(y, n) == sec && !expr.contains(y)) tot += weight(y, n);
+        }
+        children.push_back(Child{ei, ci, beam[e.node].score + scores[e.first_score + ci], mk, tot});
+      }
+    }
+    auto by_max = [](const Child& a, const Child& b) {
+      if (!(a.max_key == b.max_key)) return a.max_key < b.max_key;
+      return a.score > b.score;
+    };
+    auto by_total = [](const Child& a, const Child& b) {
+      if (a.total != b.total) return a.total < b.total;
+      return a.score > b.score;
+    };
+    std::vector<std::size_t> idx_max(children.size()), idx_total;
+    for (std::size_t i = 0; i < children.size(); ++i) idx_max[i] = i;
+    if (opt.ranking != BeamRanking::total_weight)
+      std::sort(idx_max.begin(), idx_max.end(), [&](auto a, auto b) { return by_max(children[a], children[b]); });
+    if (opt.ranking != BeamRanking::max_weight) {
+      idx_total = idx_max;
+      std::sort(idx_total.begin(), idx_total.end(), [&](auto a, auto b) { return by_total(children[a], children[b]); });
+    }
+    // Interleave the two rankings for `both`; the same child may appear in both lists.
+    std::vector<std::size_t> order_idx;
+    if (opt.ranking == BeamRanking::max_weight) order_idx = idx_max;
+    else if (opt.ranking == BeamRanking::total_weight) order_idx = idx_total;
+    else
+      for (std::size_t i = 0; i < children.size(); ++i) order_idx.push_back(idx_max[i]), order_idx.push_back(idx_total[i]);
+
+    std::vector<Node> next;
+    std::unordered_set<std::size_t> seen_child, seen_state;
+    for (std::size_t ci : order_idx) {
+      if (next.size() >= static_cast<std::size_t>(opt.width)) break;
+      if (!seen_child.insert(ci).second) continue;
+      const Child& c = children[ci];
+      const Expansion& e = exps[c.expansion];
+      const Node& parent = beam[e.node];
+      Node child{parent.state, c.score, parent.steps};
+      child.state.apply(e.target, e.cands[c.cand]);
+      if (!seen_state.insert(content_hash(child.state.expression())).second) continue;
+      child.steps.push_back(PathStep{e.target, e.cands[c.cand].action});
+      if (job_done(ctx, x, child.state.expression())) {
+        out.solved = true;
+        out.value = child.state.expression();
+        out.steps = std::move(child.steps);
+        return out;
+      }
+      next.push_back(std::move(child));
+    }
+    beam = std::move(next);
+  }
+  out.failure = "not solved within " + std::to_string(opt.max_steps) + " steps";
+  return out;
+}
+
+bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
+                std::string& why) {
+  const int n = ctx.n();
+  ReductionState state(ctx, Expression::single(x));
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const PathStep& s = steps[i];
+    if (!state.expression().contains(s.target)) {
+      why = "step " + std::to_string(i + 1) + " of " + format_integral(x, n) + ": its target " +
+            format_integral(s.target, n) + " is not in the expression";
+      return false;
+    }
+    if (!state.apply(s.target, s.action)) {
+      why = "step " + std::to_string(i + 1) + " of " + format_integral(x, n) + ": the identity no longer contains " +
+            format_integral(s.target, n);
+      return false;
+    }
+  }
+  if (!job_done(ctx, x, state.expression())) {
+    why = "the steps of " + format_integral(x, n) + " leave integrals of its weight level";
+    return false;
+  }
+  value = state.expression();
+  return true;
+}
+
+}  // namespace sailir

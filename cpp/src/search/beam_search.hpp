@@ -1,0 +1,54 @@
+// Beam search for one one-step job: express an integral through integrals of strictly lower
+// weight level (r, s) in its sector, plus anything in its subsectors, by applying identities that
+// the policy ranks. States are deduplicated by a content hash of their expression; scores are
+// summed log-probabilities; children are ranked by weight (max, total, or both halves of the beam).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "algebra/expression.hpp"
+#include "policy/policy.hpp"
+#include "search/reduction_state.hpp"
+
+namespace sailir {
+
+enum class BeamRanking { max_weight, total_weight, both };
+BeamRanking parse_beam_ranking(const std::string& name);  // throws std::invalid_argument
+
+struct BeamOptions {
+  int width = 20;
+  BeamRanking ranking = BeamRanking::both;
+  int tied_targets = 1;  // how many non-masters tied at the top weight level are tried as targets
+  int max_steps = 200;   // a job not solved within this many steps has failed
+};
+
+// One applied identity: template `action.op` at `action.seed`, solved for `target`.
+struct PathStep {
+  Integral target;
+  Action action;
+};
+
+struct BeamStats {
+  std::size_t steps = 0, policy_calls = 0, states_expanded = 0;
+};
+
+struct JobOutcome {
+  bool solved = false;
+  Expression value;              // the integral's value when solved (lower levels and subsectors)
+  std::vector<PathStep> steps;   // the winning state's steps, replayable without the policy
+  BeamStats stats;
+  std::string failure;           // why not solved
+};
+
+JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt);
+
+// Replays `steps` for x without a policy; false (with `why`) when a step is not valid here.
+bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
+                std::string& why);
+
+// True when every same-sector non-master of e lies below x's weight level.
+bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e);
+
+}  // namespace sailir
