@@ -212,14 +212,21 @@ def test_incomplete_masters_file_gets_a_master_added(
     assert result["reductions"] == base["reductions"]
 
 
-# --- bad input: exit status 2, nothing on stdout, one line on stderr ----------------------------
+# --- bad input: exit status 2 (or the code of its kind), nothing on stdout, one line on stderr ---
+
+BAD_INTEGRAL, BAD_PRIME, MISSING_FILE = 5, 6, 7
 
 
 def bad(
-    args: list[str], env: dict[str, str], *expected: str, cwd: Path | None = None, program: Path = REDUCE
+    args: list[str],
+    env: dict[str, str],
+    *expected: str,
+    cwd: Path | None = None,
+    program: Path = REDUCE,
+    code: int = 2,
 ) -> str:
     proc = run(args, env, cwd=cwd, program=program)
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
     assert proc.stdout == ""
     prefix = "sailir-reduce: error: "
     assert proc.stderr.startswith(prefix) and proc.stderr.endswith("\n")
@@ -273,15 +280,15 @@ def test_inconsistent_kinematics(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_integral_of_wrong_length(env: dict[str, str]) -> None:
-    bad([*BASE_ARGS, "I[1,1,1,1,1,1]"], env, "I[1,1,1,1,1,1]", "6 powers", "7 propagators")
+    bad([*BASE_ARGS, "I[1,1,1,1,1,1]"], env, "I[1,1,1,1,1,1]", "6 powers", "7 propagators", code=BAD_INTEGRAL)
 
 
 def test_integral_with_non_integer_power(env: dict[str, str]) -> None:
-    bad([*BASE_ARGS, "I[2,1,2,1,2,2,1.5]"], env, "I[2,1,2,1,2,2,1.5]", "'1.5' is not an integer")
+    bad([*BASE_ARGS, "I[2,1,2,1,2,2,1.5]"], env, "I[2,1,2,1,2,2,1.5]", "'1.5' is not an integer", code=BAD_INTEGRAL)
 
 
 def test_positive_power_on_irreducible_numerator(env: dict[str, str]) -> None:
-    bad([*BASE_ARGS, "I[1,1,1,1,1,1,1]"], env, "I[1,1,1,1,1,1,1]", "propagator 7", "irreducible")
+    bad([*BASE_ARGS, "I[1,1,1,1,1,1,1]"], env, "I[1,1,1,1,1,1,1]", "propagator 7", "irreducible", code=BAD_INTEGRAL)
 
 
 def test_unknown_family(env: dict[str, str], tmp_path: Path) -> None:
@@ -290,11 +297,11 @@ def test_unknown_family(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_composite_modulus(env: dict[str, str]) -> None:
     assert 9223372036854775781 % 773 == 0  # 773 * 2713 * 19993 * 219979633
-    bad([*BASE_ARGS, "--prime", "9223372036854775781", INTEGRAL], env, "9223372036854775781", "not a prime")
+    bad([*BASE_ARGS, "--prime", "9223372036854775781", INTEGRAL], env, "9223372036854775781", "not a prime", code=BAD_PRIME)
 
 
 def test_modulus_out_of_range(env: dict[str, str]) -> None:
-    bad([*BASE_ARGS, "--prime", "101", INTEGRAL], env, "101", "2^16")
+    bad([*BASE_ARGS, "--prime", "101", INTEGRAL], env, "101", "2^16", code=BAD_PRIME)
 
 
 def test_unknown_point_symbol(env: dict[str, str]) -> None:
@@ -321,17 +328,17 @@ def test_degenerate_point(env: dict[str, str], point: str) -> None:
 
 def test_preferred_master_with_positive_numerator_power(env: dict[str, str], tmp_path: Path) -> None:
     masters = write_masters(tmp_path / "m.txt", ["I[1,0,1,1,1,1,1]"])
-    bad(["--masters", str(masters), INTEGRAL], env, "irreducible numerator")
+    bad(["--masters", str(masters), INTEGRAL], env, "irreducible numerator", code=BAD_INTEGRAL)
 
 
 def test_missing_masters_file(env: dict[str, str], tmp_path: Path) -> None:
     missing = tmp_path / "nothere.txt"
-    bad([*BASE_ARGS, "--masters", str(missing), INTEGRAL], env, "masters", str(missing))
+    bad([*BASE_ARGS, "--masters", str(missing), INTEGRAL], env, "masters", str(missing), code=MISSING_FILE)
 
 
 def test_masters_file_with_wrong_length_integral(env: dict[str, str], tmp_path: Path) -> None:
     masters = write_masters(tmp_path / "masters.txt", [*YAML_MASTERS[:15], "I[1,0,1,1,1,1]"])
-    bad([*BASE_ARGS, "--masters", str(masters), INTEGRAL], env, "I[1,0,1,1,1,1]", "6 powers")
+    bad([*BASE_ARGS, "--masters", str(masters), INTEGRAL], env, "I[1,0,1,1,1,1]", "6 powers", code=BAD_INTEGRAL)
 
 
 def test_reducible_preferred_master(env: dict[str, str], tmp_path: Path) -> None:

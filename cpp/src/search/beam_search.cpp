@@ -96,6 +96,8 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   std::vector<float> scores;
   std::vector<Expansion> exps;
   std::vector<Child> children;
+  OrderKey best_max = ctx.order().key(x);
+  int since_best = 0;
   for (int step = 0; step < opt.max_steps; ++step) {
     ++out.stats.steps;
     batch.clear();
@@ -142,34 +144,31 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
         children.push_back(Child{ei, ci, beam[e.node].score + scores[e.first_score + ci], mk, tot});
       }
     }
-    auto by_max = [](const Child& a, const Child& b) {
-      if (!(a.max_key == b.max_key)) return a.max_key < b.max_key;
+    // max: the highest integral left, then the score; total: the summed weight, then the score;
+    // both: the highest integral, then the summed weight, then the score.
+    auto better = [&](const Child& a, const Child& b) {
+      if (opt.ranking != BeamRanking::total_weight && !(a.max_key == b.max_key)) return a.max_key < b.max_key;
+      if (opt.ranking != BeamRanking::max_weight && a.total != b.total) return a.total < b.total;
       return a.score > b.score;
     };
-    auto by_total = [](const Child& a, const Child& b) {
-      if (a.total != b.total) return a.total < b.total;
-      return a.score > b.score;
-    };
-    std::vector<std::size_t> idx_max(children.size()), idx_total;
-    for (std::size_t i = 0; i < children.size(); ++i) idx_max[i] = i;
-    if (opt.ranking != BeamRanking::total_weight)
-      std::sort(idx_max.begin(), idx_max.end(), [&](auto a, auto b) { return by_max(children[a], children[b]); });
-    if (opt.ranking != BeamRanking::max_weight) {
-      idx_total = idx_max;
-      std::sort(idx_total.begin(), idx_total.end(), [&](auto a, auto b) { return by_total(children[a], children[b]); });
+    std::vector<std::size_t> order_idx(children.size());
+    for (std::size_t i = 0; i < children.size(); ++i) order_idx[i] = i;
+    std::sort(order_idx.begin(), order_idx.end(), [&](auto a, auto b) { return better(children[a], children[b]); });
+    // A search whose highest integral has not come down for `patience` steps is climbing away
+    // (typically into ever more numerator powers): give up early, the caller retries or falls back.
+    OrderKey step_best = children[order_idx[0]].max_key;
+    for (auto& c : children)
+      if (c.max_key < step_best) step_best = c.max_key;
+    if (step_best < best_max) best_max = step_best, since_best = 0;
+    else if (++since_best > opt.patience) {
+      out.failure = "no progress in " + std::to_string(opt.patience) + " steps";
+      return out;
     }
-    // Interleave the two rankings for `both`; the same child may appear in both lists.
-    std::vector<std::size_t> order_idx;
-    if (opt.ranking == BeamRanking::max_weight) order_idx = idx_max;
-    else if (opt.ranking == BeamRanking::total_weight) order_idx = idx_total;
-    else
-      for (std::size_t i = 0; i < children.size(); ++i) order_idx.push_back(idx_max[i]), order_idx.push_back(idx_total[i]);
 
     std::vector<Node> next;
-    std::unordered_set<std::size_t> seen_child, seen_state;
+    std::unordered_set<std::size_t> seen_state;
     for (std::size_t ci : order_idx) {
       if (next.size() >= static_cast<std::size_t>(opt.width)) break;
-      if (!seen_child.insert(ci).second) continue;
       const Child& c = children[ci];
       const Expansion& e = exps[c.expansion];
       const Node& parent = beam[e.node];

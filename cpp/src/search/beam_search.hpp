@@ -1,7 +1,9 @@
 // Beam search for one one-step job: express an integral through integrals of strictly lower
 // weight level (r, s) in its sector, plus anything in its subsectors, by applying identities that
 // the policy ranks. States are deduplicated by a content hash of their expression; scores are
-// summed log-probabilities; children are ranked by weight (max, total, or both halves of the beam).
+// summed log-probabilities. Children are ranked by the weight they leave: the highest integral
+// (max), the summed weights of the sector's non-masters (total), or the first then the second
+// (both); equal weights by score, so the policy decides among equally good moves.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +23,8 @@ struct BeamOptions {
   int width = 20;
   BeamRanking ranking = BeamRanking::both;
   int tied_targets = 1;  // how many non-masters tied at the top weight level are tried as targets
-  int max_steps = 200;   // a job not solved within this many steps has failed
+  int max_steps = 100;   // a job not solved within this many steps has failed
+  int patience = 6;      // ... as has one whose highest integral did not come down for this many steps
 };
 
 // One applied identity: template `action.op` at `action.seed`, solved for `target`.

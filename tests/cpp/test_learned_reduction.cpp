@@ -1,0 +1,112 @@
+// The learned reduction on the triangle-box family with the shipped policy: jobs, the scheduler,
+// the Laporta fallback and its accounting, and reduction paths (text round trip, replay at
+// another prime, refusal of a path that does not fit).
+#include "check.hpp"
+#include "family/family_source.hpp"
+#include "laporta/laporta.hpp"
+#include "scheduler/learned_reduction.hpp"
+
+using namespace sailir;
+
+namespace {
+
+std::vector<std::vector<std::pair<int, u64>>> laporta(const FamilyDef& family, const ReductionRequest& req, u64 prime) {
+  LaportaReducer r(family, req.point, prime, req.preferred);
+  return r.reduce(req.targets, req.options);
+}
+
+}  // namespace
+
+int main() {
+  FamilyDef family = load_family("trianglebox");
+  const int n = family.n;
+  Policy policy = Policy::builtin("trianglebox");
+  ReductionRequest req;
+  req.point = resolve_point(family, "");
+  req.prime = kDefaultPrime;
+  req.preferred = family.masters;
+  req.targets = {parse_integral("I[1,1,0,1,1,1,-1]", n), parse_integral("I[1,1,0,1,1,1,0]", n)};
+  req.check = true;
+  req.threads = 2;
+
+  // One job: the value has nothing left at or above the integral's level in its sector, and
+  // replaying the steps without the policy gives the same value.
+  {
+    FamilyContext ctx(family, req.point, req.prime, req.preferred);
+    const Integral x = req.targets[0];
+    JobOutcome job = beam_reduce(ctx, policy, x, BeamOptions{});
+    CHECK(job.solved);
+    CHECK(!job.steps.empty() && job.stats.policy_calls >= 1);
+    CHECK(job_done(ctx, x, job.value) && !job_done(ctx, x, Expression::single(x)));
+    Expression again;
+    std::string why;
+    CHECK(replay_job(ctx, x, job.steps, again, why) && again == job.value);
+    // A step list cut short leaves the integral's level unfinished.
+    if (job.steps.size() > 1) {
+      std::vector<PathStep> cut(job.steps.begin(), job.steps.end() - 1);
+      CHECK(!replay_job(ctx, x, cut, again, why) && !why.empty());
+    }
+  }
+
+  // The whole reduction agrees with Laporta, uses no fallback, and its path replays.
+  LearnedOptions opt;
+  opt.verify = true;
+  LearnedResult lr = reduce_learned(family, req, policy, opt);
+  CHECK(lr.verified && lr.verify_error.empty());
+  CHECK(lr.result.coefficients == laporta(family, req, req.prime));
+  std::size_t by_laporta = 0;
+  for (const PathJob& j : lr.path.jobs) by_laporta += j.laporta;
+  CHECK(lr.stats.jobs > 0 && lr.stats.jobs == lr.path.jobs.size() && lr.stats.fallbacks == by_laporta);
+  CHECK(by_laporta < lr.path.jobs.size());  // the policy solved some jobs
+  CHECK(lr.result.check_prime != 0 && lr.result.warnings.size() == (by_laporta ? 1u : 0u));
+  CHECK(lr.stats.beam_steps >= lr.stats.path_steps && lr.stats.policy_calls > 0);
+
+  const std::string text = lr.path.to_text(n);
+  ReductionPath back = ReductionPath::parse(text, family);
+  CHECK(back.to_text(n) == text);
+  const u64 other = 9223372036854775643ULL;
+  ReplayResult rep = replay_path(family, req.point, other, back, 2);
+  CHECK(rep.result.coefficients == laporta(family, req, other));
+  // At another numeric point too.
+  NumericPoint pt = resolve_point(family, "d=37,m2=29,m3=53");
+  ReductionRequest at = req;
+  at.point = pt;
+  ReplayResult rep2 = replay_path(family, pt, req.prime, back, 1);
+  CHECK(rep2.result.coefficients == laporta(family, at, req.prime));
+
+  // Damaged paths: a missing job, a wrong family, garbage.
+  ReductionPath missing = back;
+  missing.jobs.erase(missing.jobs.begin());
+  CHECK_THROWS(replay_path(family, req.point, other, missing, 1));
+  FamilyDef bubble = load_family("bubble");
+  CHECK_THROWS(ReductionPath::parse(text, bubble));
+  CHECK_THROWS(ReductionPath::parse("sailir-path 1\nfamily x", family));
+  CHECK_THROWS(ReductionPath::parse(text.substr(0, text.size() / 2), family));
+
+  // Failed jobs are never cached as solved: with one beam step and no fallback the reduction
+  // fails; with the fallback every failed job goes to Laporta, is counted, and the result holds.
+  LearnedOptions tight;
+  tight.beam.max_steps = 1;
+  tight.beam.width = 1;
+  tight.retries = 0;
+  tight.fallback = false;
+  ReductionRequest hard = req;
+  hard.targets = {parse_integral("I[2,1,2,1,2,2,-4]", n)};
+  hard.check = false;
+  CHECK_THROWS(reduce_learned(family, hard, policy, tight));
+  tight.fallback = true;
+  LearnedResult fb = reduce_learned(family, hard, policy, tight);
+  CHECK(fb.stats.fallbacks > 0 && fb.stats.failed_jobs == fb.stats.fallbacks);
+  CHECK(fb.result.coefficients == laporta(family, hard, hard.prime));
+  std::size_t laporta_jobs = 0;
+  for (const PathJob& j : fb.path.jobs) laporta_jobs += j.laporta;
+  CHECK(laporta_jobs == fb.stats.fallbacks);
+
+  // A policy made for another family is refused.
+  ReductionRequest other_family = req;
+  other_family.preferred = bubble.masters;
+  other_family.point = resolve_point(bubble, "");
+  other_family.targets = {parse_integral("I[1,1]", bubble.n)};
+  CHECK_THROWS(reduce_learned(bubble, other_family, policy, LearnedOptions{}));
+  TEST_MAIN_END();
+}
