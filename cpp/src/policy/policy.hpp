@@ -49,7 +49,9 @@ class Policy {
   Policy& operator=(Policy&&) noexcept;
   ~Policy();
 
-  const std::map<std::string, std::string>& metadata() const;  // the sailir.* properties
+  // The sailir.* properties, keyed without the prefix as in policy_file.read_metadata
+  // ("family", "family_hash", "config", ...).
+  const std::map<std::string, std::string>& metadata() const;
   const std::string& family_name() const;
   std::size_t parameters() const;
 

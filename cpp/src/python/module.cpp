@@ -4,11 +4,16 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <random>
+
 #include "family/family_source.hpp"
 #include "family/point.hpp"
 #include "laporta/checked_reduction.hpp"
 #include "laporta/laporta.hpp"
 #include "output/writers.hpp"
+#include "policy/policy.hpp"
+#include "policy/policy_kernels.hpp"
 #include "search/reduction_state.hpp"
 #include "training/scramble.hpp"
 
@@ -178,6 +183,131 @@ struct PyState {
   }
 };
 
+
+// ---- The C++ policy runtime, for tests and benchmarks: the padded inputs of the ONNX graph in,
+// the runtime's scores out (the engine itself never goes through Python for this). ----
+
+// A policy file, or "builtin:NAME" for the policy embedded for a built-in family.
+Policy load_policy(const std::string& spec) {
+  if (spec.starts_with("builtin:")) return Policy::builtin(spec.substr(8));
+  return Policy::load_file(spec);
+}
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using IndexArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+
+void expect_shape(const py::array& a, const char* name, std::vector<py::ssize_t> shape) {
+  bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
+  for (std::size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || a.shape(i) == shape[i];
+  if (!ok) throw std::invalid_argument(std::string("policy input ") + name + " has the wrong shape");
+}
+
+// Scores [B, A] of padded inputs (model.INPUTS order): rows with mask > 0 are the sample's rows;
+// padded actions get model.MASKED (-1e9), like the ONNX graph.
+py::array_t<float> policy_logits(const std::string& path, const FloatArray& target, const FloatArray& terms,
+                                 const FloatArray& terms_mask, const FloatArray& table, const FloatArray& table_mask,
+                                 const IndexArray& ops, const FloatArray& actions, const FloatArray& actions_mask,
+                                 int threads) {
+  Policy policy = load_policy(path);
+  expect_shape(target, "target", {-1, -1});
+  const py::ssize_t B = target.shape(0), Fg = target.shape(1);
+  expect_shape(terms, "terms", {B, -1, -1});
+  expect_shape(table, "table", {B, -1, -1});
+  expect_shape(actions, "actions", {B, -1, -1});
+  const py::ssize_t T = terms.shape(1), Ft = terms.shape(2), K = table.shape(1), Fk = table.shape(2);
+  const py::ssize_t A = actions.shape(1), Fa = actions.shape(2);
+  expect_shape(terms_mask, "terms_mask", {B, T});
+  expect_shape(table_mask, "table_mask", {B, K});
+  expect_shape(ops, "ops", {B, A});
+  expect_shape(actions_mask, "actions_mask", {B, A});
+  PolicyBatch batch;
+  auto gather = [](const float* rows, const float* mask, py::ssize_t n, py::ssize_t width, std::vector<float>& out) {
+    int count = 0;
+    for (py::ssize_t i = 0; i < n; ++i)
+      if (mask[i] > 0) {
+        out.insert(out.end(), rows + i * width, rows + (i + 1) * width);
+        ++count;
+      }
+    return count;
+  };
+  for (py::ssize_t b = 0; b < B; ++b) {
+    batch.rows.target.insert(batch.rows.target.end(), target.data() + b * Fg, target.data() + (b + 1) * Fg);
+    batch.terms.push_back(gather(terms.data() + b * T * Ft, terms_mask.data() + b * T, T, Ft, batch.rows.terms));
+    batch.table.push_back(gather(table.data() + b * K * Fk, table_mask.data() + b * K, K, Fk, batch.rows.table));
+    batch.actions.push_back(gather(actions.data() + b * A * Fa, actions_mask.data() + b * A, A, Fa, batch.rows.actions));
+    for (py::ssize_t a = 0; a < A; ++a)
+      if (actions_mask.data()[b * A + a] > 0) {
+        const std::int64_t op = ops.data()[b * A + a];
+        if (op < 0 || op > INT32_MAX) throw std::invalid_argument("policy input ops has an out-of-range index");
+        batch.rows.ops.push_back(static_cast<std::int32_t>(op));
+      }
+  }
+  std::vector<float> scores;
+  {
+    py::gil_scoped_release release;
+    policy.logits(batch, scores, threads);
+  }
+  py::array_t<float> out({B, A});
+  float* o = out.mutable_data();
+  std::size_t at = 0;
+  for (py::ssize_t i = 0; i < B * A; ++i) o[i] = actions_mask.data()[i] > 0 ? scores[at++] : -1.0e9f;
+  return out;
+}
+
+py::dict policy_info(const std::string& path) {
+  Policy policy = load_policy(path);
+  py::dict d;
+  d["metadata"] = policy.metadata();
+  d["family"] = policy.family_name();
+  d["parameters"] = policy.parameters();
+  d["kernels"] = policy_kernels::isa();
+  return d;
+}
+
+void policy_check(const std::string& path, const PolicyFamily& pf) { load_policy(path).check_compatible(*pf.ctx); }
+
+// An integer of a flat JSON object from the metadata (e.g. "feature_dims").
+int json_int(const std::string& json, const std::string& key) {
+  const std::size_t at = json.find("\"" + key + "\"");
+  const std::size_t colon = at == std::string::npos ? at : json.find(':', at);
+  if (colon == std::string::npos) throw std::invalid_argument("policy metadata lacks " + key);
+  return std::stoi(json.substr(colon + 1));
+}
+
+// Seconds per logits() call for a batch of random features of the given sizes, built and timed
+// in C++ (mean over `repeats` calls after a warm-up).
+double policy_benchmark(const std::string& path, int states, int actions, int terms, int table_rows, int repeats,
+                        int threads) {
+  if (states < 1 || actions < 0 || terms < 0 || table_rows < 0 || repeats < 1)
+    throw std::invalid_argument("policy_benchmark: sizes must be >= 0 (states, repeats >= 1)");
+  Policy policy = load_policy(path);
+  const std::string& dims = policy.metadata().at("feature_dims");
+  const int fg = json_int(dims, "target"), ft = json_int(dims, "term"), fk = json_int(dims, "table"),
+            fa = json_int(dims, "action"), n_ops = std::stoi(policy.metadata().at("ops"));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  PolicyBatch b;
+  auto fill = [&](std::vector<float>& v, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) v.push_back(normal(rng));
+  };
+  for (int s = 0; s < states; ++s) {
+    fill(b.rows.target, fg);
+    fill(b.rows.terms, std::size_t(terms) * ft);
+    fill(b.rows.table, std::size_t(table_rows) * fk);
+    fill(b.rows.actions, std::size_t(actions) * fa);
+    for (int a = 0; a < actions; ++a) b.rows.ops.push_back(static_cast<std::int32_t>(rng() % n_ops));
+    b.terms.push_back(terms);
+    b.table.push_back(table_rows);
+    b.actions.push_back(actions);
+  }
+  py::gil_scoped_release release;
+  std::vector<float> out;
+  for (int i = 0; i < 3; ++i) policy.logits(b, out, threads);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < repeats; ++i) policy.logits(b, out, threads);
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -235,6 +365,34 @@ PYBIND11_MODULE(_core, m) {
       .def("candidates", &PyState::candidates, py::arg("target"))
       .def("apply", &PyState::apply, py::arg("target"), py::arg("op"), py::arg("seed"));
   m.def("is_prime", &n_is_prime, "Deterministic primality test for 64-bit integers.");
+  // ---- The C++ policy runtime (tests and benchmarks) ----
+  static py::exception<PolicyFileError> policy_file_error(m, "PolicyFileError", PyExc_ValueError);
+  static py::exception<PolicyMismatchError> policy_mismatch_error(m, "PolicyMismatchError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const PolicyFileError& e) {
+      py::set_error(policy_file_error, e.what());
+    } catch (const PolicyMismatchError& e) {
+      py::set_error(policy_mismatch_error, e.what());
+    }
+  });
+  m.def("policy_logits", &policy_logits, py::arg("policy_path"), py::arg("target"), py::arg("terms"),
+        py::arg("terms_mask"), py::arg("table"), py::arg("table_mask"), py::arg("ops"), py::arg("actions"),
+        py::arg("actions_mask"), py::arg("threads") = 1,
+        "Scores [B, A] of the C++ policy runtime for the padded inputs of the ONNX graph (-1e9 where masked). "
+        "policy_path: a file or builtin:NAME.");
+  m.def("policy_info", &policy_info, py::arg("policy_path"),
+        "Metadata (sailir.* keys without the prefix), family, parameter count and kernel instruction set.");
+  m.def("policy_check", &policy_check, py::arg("policy_path"), py::arg("family"),
+        "Raises PolicyMismatchError unless the policy fits the family (hash, identities, features).");
+  m.def("policy_benchmark", &policy_benchmark, py::arg("policy_path"), py::arg("states"), py::arg("actions"),
+        py::arg("terms"), py::arg("table_rows"), py::arg("repeats"), py::arg("threads") = 1,
+        "Seconds per policy evaluation of a random batch of the given sizes, timed in C++.");
+  m.def("policy_kernels", [] { return std::string(policy_kernels::isa()); },
+        "The instruction set of the policy kernels on this CPU (avx512, avx2 or sse2).");
+  m.def("policy_use_kernels", [](const std::string& isa) { return policy_kernels::use_isa(isa); }, py::arg("isa"),
+        "Selects the policy kernels for another instruction set this CPU supports (benchmarks); False otherwise.");
   m.def("builtin_families", [] {
     std::vector<std::string> out;
     for (auto& [name, text] : builtin_family_files()) out.emplace_back(name);
