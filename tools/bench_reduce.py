@@ -15,6 +15,7 @@ learned process. Options:
   --verify       also pass --verify to the learned run (its peak memory then includes Laporta's)
   --no-laporta   skip the Laporta runs
   --json FILE    write the raw figures
+  --binary PATH  the sailir-reduce to run (default: the one installed beside this Python)
 Usage: python tools/bench_reduce.py [--threads 2] [--only N] [--json FILE]
 """
 
@@ -34,7 +35,12 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "benchmark"
 
 
+BINARY = [""]
+
+
 def native_binary() -> str:
+    if BINARY[0]:
+        return BINARY[0]
     candidate = Path(sys.executable).parent / "sailir-reduce"
     return str(candidate) if candidate.exists() else "sailir-reduce"
 
@@ -69,7 +75,9 @@ def main() -> int:
     ap.add_argument("--verify", action="store_true")
     ap.add_argument("--no-laporta", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--binary", default="", help="sailir-reduce to run (default: the installed one)")
     args = ap.parse_args()
+    BINARY[0] = args.binary
 
     with open(DATA / "integrals.csv") as f:
         rows = list(csv.DictReader(f))
