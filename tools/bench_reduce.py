@@ -48,7 +48,16 @@ def native_binary() -> str:
 def run_once(integral: str, extra: list[str]) -> dict:
     """One sailir-reduce process, measured by wait4 (its own CPU time and peak RSS)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        cmd = [native_binary(), "--quiet", "--masters", str(DATA / "masters.txt"), "--output", out.name, *extra, integral]
+        cmd = [
+            native_binary(),
+            "--quiet",
+            "--masters",
+            str(DATA / "masters.txt"),
+            "--output",
+            out.name,
+            *extra,
+            integral,
+        ]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -86,7 +95,14 @@ def main() -> int:
     if args.pick:
         rows = [rows[int(i)] for i in args.pick.split(",")]
     rows = rows[: args.only] if args.only else rows
-    learned_args = ["--method", "learned", "--threads", str(args.threads), "--beam-width", str(args.beam_width)]
+    learned_args = [
+        "--method",
+        "learned",
+        "--threads",
+        str(args.threads),
+        "--beam-width",
+        str(args.beam_width),
+    ]
     if args.verify:
         learned_args.append("--verify")
 
@@ -102,7 +118,11 @@ def main() -> int:
         integral = row["integral"]
         learned = run_once(integral, learned_args)
         st = learned["result"]["stats"]
-        lap = None if args.no_laporta else run_once(integral, ["--method", "laporta", "--no-check", "--threads", "1"])
+        lap = (
+            None
+            if args.no_laporta
+            else run_once(integral, ["--method", "laporta", "--no-check", "--threads", "1"])
+        )
         same = None
         if lap is not None:
             same = learned["result"]["reductions"] == lap["result"]["reductions"]
@@ -120,10 +140,11 @@ def main() -> int:
         }
         figures.append(fig)
         lap_s = f"{lap['wall_s']:7.1f} {lap['peak_rss_mb']:7.0f}" if lap else f"{'-':>7} {'-':>7}"
+        same_s = "-" if lap is None else ("yes" if same else "NO")
         print(
             f"{integral:<20} {row['r']:>2} {row['s']:>2} | {learned['wall_s']:7.1f} {learned['cpu_s']:7.1f} "
             f"{learned['peak_rss_mb']:5.0f} {st['jobs']:6d} {st['beam_steps']:7d} {st['policy_calls']:7d} "
-            f"{st['fallbacks']:3d} {st['replay_seconds']:8.2f} | {lap_s} {('yes' if same else 'NO') if lap else '-':>4} | "
+            f"{st['fallbacks']:3d} {st['replay_seconds']:8.2f} | {lap_s} {same_s:>4} | "
             f"{float(pub.get('sailir_critical_path_s', 'nan')):7.0f} {pub.get('sailir_jobs', '-'):>9}",
             flush=True,
         )

@@ -284,11 +284,24 @@ def test_integral_of_wrong_length(env: dict[str, str]) -> None:
 
 
 def test_integral_with_non_integer_power(env: dict[str, str]) -> None:
-    bad([*BASE_ARGS, "I[2,1,2,1,2,2,1.5]"], env, "I[2,1,2,1,2,2,1.5]", "'1.5' is not an integer", code=BAD_INTEGRAL)
+    bad(
+        [*BASE_ARGS, "I[2,1,2,1,2,2,1.5]"],
+        env,
+        "I[2,1,2,1,2,2,1.5]",
+        "'1.5' is not an integer",
+        code=BAD_INTEGRAL,
+    )
 
 
 def test_positive_power_on_irreducible_numerator(env: dict[str, str]) -> None:
-    bad([*BASE_ARGS, "I[1,1,1,1,1,1,1]"], env, "I[1,1,1,1,1,1,1]", "propagator 7", "irreducible", code=BAD_INTEGRAL)
+    bad(
+        [*BASE_ARGS, "I[1,1,1,1,1,1,1]"],
+        env,
+        "I[1,1,1,1,1,1,1]",
+        "propagator 7",
+        "irreducible",
+        code=BAD_INTEGRAL,
+    )
 
 
 def test_unknown_family(env: dict[str, str], tmp_path: Path) -> None:
@@ -297,7 +310,13 @@ def test_unknown_family(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_composite_modulus(env: dict[str, str]) -> None:
     assert 9223372036854775781 % 773 == 0  # 773 * 2713 * 19993 * 219979633
-    bad([*BASE_ARGS, "--prime", "9223372036854775781", INTEGRAL], env, "9223372036854775781", "not a prime", code=BAD_PRIME)
+    bad(
+        [*BASE_ARGS, "--prime", "9223372036854775781", INTEGRAL],
+        env,
+        "9223372036854775781",
+        "not a prime",
+        code=BAD_PRIME,
+    )
 
 
 def test_modulus_out_of_range(env: dict[str, str]) -> None:
@@ -338,7 +357,13 @@ def test_missing_masters_file(env: dict[str, str], tmp_path: Path) -> None:
 
 def test_masters_file_with_wrong_length_integral(env: dict[str, str], tmp_path: Path) -> None:
     masters = write_masters(tmp_path / "masters.txt", [*YAML_MASTERS[:15], "I[1,0,1,1,1,1]"])
-    bad([*BASE_ARGS, "--masters", str(masters), INTEGRAL], env, "I[1,0,1,1,1,1]", "6 powers", code=BAD_INTEGRAL)
+    bad(
+        [*BASE_ARGS, "--masters", str(masters), INTEGRAL],
+        env,
+        "I[1,0,1,1,1,1]",
+        "6 powers",
+        code=BAD_INTEGRAL,
+    )
 
 
 def test_reducible_preferred_master(env: dict[str, str], tmp_path: Path) -> None:
