@@ -82,10 +82,7 @@ class JobScheduler {
   // Queues x unless it is cached, queued or running.
   void request(const Integral& x) {
     std::lock_guard lock(mu_);
-    auto [it, fresh] = memo_.try_emplace(x);
-    if (!fresh) return;
-    queue_.emplace(ctx_.order().key(x), x);
-    work_cv_.notify_one();
+    request_locked(x);
   }
 
   // The value of x (queued first if needed), waiting for its job. Throws UnreducedError when
@@ -133,6 +130,12 @@ class JobScheduler {
     std::string failure;
   };
 
+  void request_locked(const Integral& x) {
+    if (!memo_.try_emplace(x).second) return;
+    queue_.emplace(ctx_.order().key(x), x);
+    work_cv_.notify_one();
+  }
+
   void report_locked() {
     if (!opt_.progress) return;
     auto now = Clock::now();
@@ -167,7 +170,13 @@ class JobScheduler {
       e.path = std::move(result.path);
       e.failure = std::move(result.failure);
       e.state = result.state;
-      if (e.state == State::done) finished_.push_back(x);
+      if (e.state == State::done) {
+        finished_.push_back(x);
+        // The integrals of a job's value are jobs too (unless they cancel in the targets, which is
+        // rare): queue them now, so that idle workers need not wait for the substitution.
+        for (auto& [y, c] : e.value.terms())
+          if (!ctx_.is_master(y)) request_locked(y);
+      }
       done_cv_.notify_all();
     }
   }
