@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace sailir {
@@ -28,6 +29,49 @@ std::size_t content_hash(const Expression& e) {
   }
   return h;
 }
+
+// Order keys of the integrals a job meets, computed once each: ranking children looks up every
+// term of every candidate equation, so the table is flat (open addressing), not node-based.
+class KeyCache {
+ public:
+  explicit KeyCache(const LaportaOrder& order) : order_(order), slots_(1024) {}
+  const OrderKey& get(const Integral& x) {
+    for (std::size_t i = IntegralHash{}(x) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      Slot& s = slots_[i];
+      if (s.used && s.x == x) return s.key;
+      if (!s.used) {
+        if (2 * (used_ + 1) > slots_.size()) {
+          grow();
+          return get(x);
+        }
+        s = Slot{x, order_.key(x), true};
+        ++used_;
+        return s.key;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    Integral x;
+    OrderKey key;
+    bool used = false;
+  };
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    for (const Slot& s : old)
+      if (s.used)
+        for (std::size_t i = IntegralHash{}(s.x) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1))
+          if (!slots_[i].used) {
+            slots_[i] = s;
+            break;
+          }
+  }
+  const LaportaOrder& order_;
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+};
 
 struct Node {
   ReductionState state;
@@ -92,6 +136,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     out.value = beam[0].state.expression();
     return out;
   }
+  KeyCache keys(order);
   PolicyBatch batch;
   std::vector<float> scores;
   std::vector<Expansion> exps;
@@ -123,23 +168,26 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     children.clear();
     for (std::size_t ei = 0; ei < exps.size(); ++ei) {
       const Expansion& e = exps[ei];
-      const Expression& expr = beam[e.node].state.expression();
+      const auto& et = beam[e.node].state.expression().terms();
       OrderKey base{};
       long total = 0;
-      for (auto& [y, c] : expr.terms()) {
+      for (auto& [y, c] : et) {
         if (ctx.is_master(y) || y == e.target) continue;
-        OrderKey k = order.key(y);
+        const OrderKey& k = keys.get(y);
         if (base < k) base = k;
         if (sector_of(y, n) == sec) total += weight(y, n);
       }
       for (std::size_t ci = 0; ci < e.cands.size(); ++ci) {
         OrderKey mk = base;
         long tot = total;
+        std::size_t j = 0;  // both term lists are sorted: walk the expression alongside
         for (auto& [y, c] : e.cands[ci].equation.terms()) {
           if (y == e.target || ctx.is_master(y)) continue;
-          OrderKey k = order.key(y);
+          const OrderKey& k = keys.get(y);
           if (mk < k) mk = k;
-          if (sector_of(y, n) == sec && !expr.contains(y)) tot += weight(y, n);
+          if (sector_of(y, n) != sec) continue;
+          while (j < et.size() && IntegralLess{}(et[j].first, y)) ++j;
+          if (j == et.size() || !(et[j].first == y)) tot += weight(y, n);
         }
         children.push_back(Child{ei, ci, beam[e.node].score + scores[e.first_score + ci], mk, tot});
       }

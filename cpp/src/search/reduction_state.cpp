@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 #include "laporta/laporta.hpp"
@@ -175,13 +176,17 @@ bool ReductionState::apply(const Integral& target, const Action& a) {
 
 namespace {
 
-// Rounds to the nearest float16 value (11 significant bits). Training data are stored as float16,
-// so the definition itself rounds: a runtime computing features in float32 sees the same numbers.
+// Rounds to the nearest float16 value (11 significant bits, ties to even). Training data are
+// stored as float16, so the definition itself rounds: a runtime computing features in float32 sees
+// the same numbers. Done on the bits: this runs for every feature of every candidate.
 float half_precision(float x) {
-  if (x == 0.f || !std::isfinite(x)) return x;
-  int e;
-  const float m = std::frexp(x, &e);
-  return std::ldexp(std::nearbyint(m * 2048.f) / 2048.f, e);
+  if (!std::isfinite(x)) return x;
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u += 0x0FFFu + ((u >> 13) & 1u);  // round the 13 dropped mantissa bits to nearest, ties to even
+  u &= ~0x1FFFu;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
 }
 
 }  // namespace
