@@ -32,11 +32,11 @@ def native_binary() -> str:
     return str(candidate) if candidate.exists() else "sailir-reduce"
 
 
-def run_once(integral: str, extra: list[str]) -> dict:
-    """One sailir-reduce process; its own peak RSS from wait4."""
+def run_once(integral: str, extra: list[str], binary: str = "") -> dict:
+    """One sailir-reduce process; its own CPU time and peak RSS from wait4."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         cmd = [
-            native_binary(),
+            binary or native_binary(),
             "--quiet",
             "--masters",
             str(DATA / "masters.txt"),
@@ -50,8 +50,9 @@ def run_once(integral: str, extra: list[str]) -> dict:
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         err = proc.stderr.read().decode() if proc.stderr else ""
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{integral}: sailir-reduce failed: {err.strip()}")
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise SystemExit(f"{integral}: sailir-reduce {' '.join(extra)} failed ({code}): {err.strip()}")
         result = json.loads(Path(out.name).read_text())
     return {
         "wall_s": wall,

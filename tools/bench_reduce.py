@@ -24,55 +24,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE / "benchmark"
-
-
-BINARY = [""]
-
-
-def native_binary() -> str:
-    if BINARY[0]:
-        return BINARY[0]
-    candidate = Path(sys.executable).parent / "sailir-reduce"
-    return str(candidate) if candidate.exists() else "sailir-reduce"
-
-
-def run_once(integral: str, extra: list[str]) -> dict:
-    """One sailir-reduce process, measured by wait4 (its own CPU time and peak RSS)."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        cmd = [
-            native_binary(),
-            "--quiet",
-            "--masters",
-            str(DATA / "masters.txt"),
-            "--output",
-            out.name,
-            *extra,
-            integral,
-        ]
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise SystemExit(f"{integral}: sailir-reduce {' '.join(extra)} failed ({code}): {err.strip()}")
-        result = json.loads(Path(out.name).read_text())
-    return {
-        "wall_s": wall,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
-        "result": result,
-    }
+from bench_laporta import DATA, run_once
 
 
 def main() -> int:
@@ -86,7 +40,6 @@ def main() -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--binary", default="", help="sailir-reduce to run (default: the installed one)")
     args = ap.parse_args()
-    BINARY[0] = args.binary
 
     with open(DATA / "integrals.csv") as f:
         rows = list(csv.DictReader(f))
@@ -116,12 +69,12 @@ def main() -> int:
     figures = []
     for row in rows:
         integral = row["integral"]
-        learned = run_once(integral, learned_args)
+        learned = run_once(integral, learned_args, args.binary)
         st = learned["result"]["stats"]
         lap = (
             None
             if args.no_laporta
-            else run_once(integral, ["--method", "laporta", "--no-check", "--threads", "1"])
+            else run_once(integral, ["--method", "laporta", "--no-check", "--threads", "1"], args.binary)
         )
         same = None
         if lap is not None:
