@@ -49,13 +49,21 @@ def reduce(
     check: bool = True,
     r_extra: int = 0,
     s_extra: int = 0,
+    method: str = "laporta",
+    policy: str | Path | None = None,
+    beam_width: int = 20,
+    threads: int = 2,
+    verify: bool = False,
 ) -> dict:
-    """Reduce `integrals` (``"I[...]"`` strings) to master integrals with the Laporta method.
+    """Reduce `integrals` (``"I[...]"`` strings) to master integrals.
 
     Returns the JSON result as a dict: ``family``, ``family_hash``, ``prime``, ``point``,
     ``masters`` (power lists), ``reductions`` (integral -> {master -> coefficient in [0, p)}),
     ``check_prime``, ``warnings`` and ``stats``. `masters` is a preferred basis (strings or a
     file with one integral per line); by default the family's own basis, if it has one.
+    ``method="learned"`` reduces with a policy (`policy`: an exported ``.onnx``, by default the one
+    shipped for the family) by beam search of width `beam_width` on `threads` worker threads;
+    ``verify=True`` also compares every coefficient with the Laporta reducer (``"verified"``).
     """
     from . import _core
 
@@ -70,6 +78,11 @@ def reduce(
         check=check,
         r_extra=r_extra,
         s_extra=s_extra,
+        method=method,
+        policy="" if policy is None else str(policy),
+        beam_width=beam_width,
+        threads=threads,
+        verify=verify,
     )
     return json.loads(text)
 

@@ -120,3 +120,14 @@ def test_bad_input_codes_with_the_learned_method(env: dict[str, str], tmp_path: 
     garbage = tmp_path / "garbage.path"
     garbage.write_text("sailir-path 1\nfamily trianglebox 0123\n")
     bad(["--replay", str(garbage)], env, 2, "line 2", "family")
+
+
+def test_python_api_learned_reduction() -> None:
+    import sailir
+
+    learned = sailir.reduce([INTEGRAL], "trianglebox", method="learned", verify=True, threads=1)
+    laporta = sailir.reduce([INTEGRAL], "trianglebox")
+    assert learned["method"] == "learned" and learned["verified"] is True
+    assert learned["reductions"] == laporta["reductions"]
+    with pytest.raises(ValueError, match="family"):
+        sailir.reduce(["I[1,1]"], "bubble", method="learned", policy=POLICY)

@@ -253,23 +253,10 @@ int run(int argc, char** argv) {
   Policy policy = policy_file.empty() ? Policy::builtin(family.name) : Policy::load_file(policy_file);
   if (progress) learned.progress = learned_progress(t0);
   LearnedResult lr = reduce_learned(family, req, policy, learned);
-  const LearnedStats& st = lr.stats;
-  lr.result.method_stats = {{"jobs", double(st.jobs)},
-                            {"memo_hits", double(st.memo_hits)},
-                            {"failed_jobs", double(st.failed_jobs)},
-                            {"retries", double(st.retries)},
-                            {"fallbacks", double(st.fallbacks)},
-                            {"beam_steps", double(st.beam_steps)},
-                            {"policy_calls", double(st.policy_calls)},
-                            {"states_expanded", double(st.states_expanded)},
-                            {"path_steps", double(st.path_steps)},
-                            {"search_seconds", st.search_seconds},
-                            {"replay_seconds", st.replay_seconds},
-                            {"verify_seconds", st.verify_seconds}};
-  if (learned.verify) lr.result.verified = lr.verified;
-  for (auto& w : lr.result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
+  const ReductionResult result = learned_output(lr, learned.verify);
+  for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
   if (!save_path.empty()) write_output(save_path, lr.path.to_text(family.n));
-  write_output(output, write_result(family, lr.result, fmt, method));
+  write_output(output, write_result(family, result, fmt, method));
   if (learned.verify && !lr.verified) {
     std::fprintf(stderr, "sailir-reduce: error: verification failed: %s\n", lr.verify_error.c_str());
     return kExitNotVerified;

@@ -13,6 +13,7 @@
 #include "laporta/laporta.hpp"
 #include "output/writers.hpp"
 #include "policy/policy.hpp"
+#include "scheduler/learned_reduction.hpp"
 #include "policy/policy_kernels.hpp"
 #include "search/reduction_state.hpp"
 #include "training/scramble.hpp"
@@ -36,7 +37,8 @@ std::vector<std::vector<int>> powers(const std::vector<Integral>& xs, int n) {
 
 std::string reduce(const std::string& family_file, const std::vector<std::string>& integrals, std::uint64_t prime,
                    const std::string& point, const std::optional<std::vector<std::string>>& masters, bool check,
-                   int r_extra, int s_extra, const std::string& format) {
+                   int r_extra, int s_extra, const std::string& format, const std::string& method,
+                   const std::string& policy, int beam_width, int threads, bool verify) {
   FamilyDef family = load_family(family_file);
   ReductionRequest req;
   req.prime = n_check_prime(prime);
@@ -44,15 +46,30 @@ std::string reduce(const std::string& family_file, const std::vector<std::string
   req.preferred = masters ? parse_all(*masters, family) : family.masters;
   req.targets = parse_all(integrals, family);
   req.check = check;
-  req.threads = 2;
+  req.threads = threads;
   req.options.r_extra = r_extra;
   req.options.s_extra = s_extra;
-  ReductionResult result;
+  const OutputFormat fmt = parse_output_format(format);
+  if (method == "laporta") {
+    ReductionResult result;
+    {
+      py::gil_scoped_release release;
+      result = reduce_checked(family, req);
+    }
+    return write_result(family, result, fmt, method);
+  }
+  if (method != "learned") throw std::invalid_argument("unknown method '" + method + "' (laporta, learned)");
+  if (beam_width < 1) throw std::invalid_argument("beam_width must be at least 1");
+  Policy pol = policy.empty() ? Policy::builtin(family.name) : Policy::load_file(policy);
+  LearnedOptions opt;
+  opt.beam.width = beam_width;
+  opt.verify = verify;
+  LearnedResult lr;
   {
     py::gil_scoped_release release;
-    result = reduce_checked(family, req);
+    lr = reduce_learned(family, req, pol, opt);
   }
-  return write_result(family, result, parse_output_format(format), "laporta");
+  return write_result(family, learned_output(lr, verify), fmt, method);
 }
 
 py::dict sectors(const std::string& family_file, std::uint64_t prime, const std::string& point,
@@ -326,8 +343,9 @@ PYBIND11_MODULE(_core, m) {
   m.attr("DEFAULT_PRIME") = kDefaultPrime;
   m.def("reduce", &reduce, py::arg("family_file"), py::arg("integrals"), py::arg("prime") = kDefaultPrime,
         py::arg("point") = "", py::arg("masters") = std::nullopt, py::arg("check") = true, py::arg("r_extra") = 0,
-        py::arg("s_extra") = 0, py::arg("format") = "json",
-        "Reduce integrals with the Laporta method; returns the formatted result (JSON by default).");
+        py::arg("s_extra") = 0, py::arg("format") = "json", py::arg("method") = "laporta", py::arg("policy") = "",
+        py::arg("beam_width") = 20, py::arg("threads") = 2, py::arg("verify") = false,
+        "Reduce integrals (method laporta or learned); returns the formatted result (JSON by default).");
   m.def("sectors", &sectors, py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
         py::arg("masters") = std::nullopt, "Nonzero sectors and master integrals of a family.");
   py::class_<PolicyFamily, std::shared_ptr<PolicyFamily>>(m, "PolicyFamily",

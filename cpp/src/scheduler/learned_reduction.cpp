@@ -412,4 +412,23 @@ LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& re
   return out;
 }
 
+ReductionResult learned_output(const LearnedResult& learned, bool verify_requested) {
+  ReductionResult r = learned.result;
+  const LearnedStats& st = learned.stats;
+  r.method_stats = {{"jobs", double(st.jobs)},
+                    {"memo_hits", double(st.memo_hits)},
+                    {"failed_jobs", double(st.failed_jobs)},
+                    {"retries", double(st.retries)},
+                    {"fallbacks", double(st.fallbacks)},
+                    {"beam_steps", double(st.beam_steps)},
+                    {"policy_calls", double(st.policy_calls)},
+                    {"states_expanded", double(st.states_expanded)},
+                    {"path_steps", double(st.path_steps)},
+                    {"search_seconds", st.search_seconds},
+                    {"replay_seconds", st.replay_seconds},
+                    {"verify_seconds", st.verify_seconds}};
+  if (verify_requested) r.verified = learned.verified;
+  return r;
+}
+
 }  // namespace sailir

@@ -64,6 +64,10 @@ struct VerificationError : std::runtime_error {
 LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& request, const Policy& policy,
                              const LearnedOptions& options);
 
+// The result as the writers print it: coefficients plus the learned figures as method stats, and
+// `verified` when the Laporta comparison ran.
+ReductionResult learned_output(const LearnedResult& learned, bool verify_requested);
+
 // Recomputes a finished path at another prime or point, without a policy. Throws
 // VerificationError when the path does not go through there.
 ReplayResult replay_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path,
