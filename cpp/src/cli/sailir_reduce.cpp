@@ -48,7 +48,8 @@ options:
   --ranking max|total|both
                        learned: rank beam states by max weight, total weight or both (default)
   --tied-targets N     learned: targets tried among integrals tied at the top weight (default 1)
-  --max-steps N        learned: beam steps before a job counts as failed (default: 200)
+  --max-steps N        learned: beam steps before a job counts as failed (default: 100)
+  --patience N         learned: ... or steps without its highest integral coming down (default 6)
   --retries N          learned: retries of a failed job, each with a beam twice as wide (default 1)
   --no-fallback        learned: fail instead of handing an unsolved job to Laporta
   --verify             learned: compare every coefficient with the Laporta reducer
@@ -194,6 +195,7 @@ int run(int argc, char** argv) {
     else if (name == "--ranking") learned.beam.ranking = parse_beam_ranking(value());
     else if (name == "--tied-targets") learned.beam.tied_targets = parse_int(name, value(), 1, 64);
     else if (name == "--max-steps") learned.beam.max_steps = parse_int(name, value(), 1, 100000);
+    else if (name == "--patience") learned.beam.patience = parse_int(name, value(), 1, 100000);
     else if (name == "--retries") learned.retries = parse_int(name, value(), 0, 10);
     else if (name == "--no-fallback") learned.fallback = false;
     else if (name == "--verify") learned.verify = true;
