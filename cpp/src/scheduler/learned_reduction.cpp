@@ -97,12 +97,16 @@ class JobScheduler {
       report_locked();
     }
     if (e.state == State::failed) throw UnreducedError(e.failure);
+    if (e.released) throw std::logic_error("job value needed again after its release");
     return e.value;
   }
 
-  void report() {
+  // x has been substituted for good: its value is no longer needed (its steps stay in the path).
+  void release(const Integral& x) {
     std::lock_guard lock(mu_);
-    report_locked();
+    Entry& e = memo_.at(x);
+    e.value = Expression();
+    e.released = true;
   }
 
   LearnedStats stats() {
@@ -128,6 +132,7 @@ class JobScheduler {
     Expression value;
     PathJob path;
     std::string failure;
+    bool released = false;
   };
 
   void request_locked(const Integral& x) {
@@ -256,27 +261,38 @@ class JobScheduler {
   std::vector<std::thread> threads_;
 };
 
-// Substitutes job values into each target's expression, highest non-master first, until only
-// masters remain. `value(x)` gives the job value of x; `want(x)` announces integrals that will be
-// needed, so that workers can run ahead.
-template <class Value, class Want>
+// Substitutes job values into the targets' expressions, the highest non-master of all of them
+// first, until only masters remain. `value(x)` gives the job value of x; `want(e)` announces the
+// integrals e will need, so that workers can run ahead; `release(x)` says that x is done with:
+// every job value holds only integrals below its own, so x never comes back.
+template <class Value, class Want, class Release>
 std::vector<std::vector<std::pair<int, u64>>> substitute(const FamilyContext& ctx, const std::vector<Integral>& targets,
-                                                         Value&& value, Want&& want) {
+                                                         Value&& value, Want&& want, Release&& release) {
   const nmod_t m = ctx.modulus();
   std::vector<Expression> exprs;
   for (const Integral& t : targets) {
     exprs.push_back(Expression::single(t));
     want(exprs.back());
   }
-  std::vector<std::vector<std::pair<int, u64>>> out;
-  for (Expression& e : exprs) {
-    while (auto x = highest_non_master(ctx, e)) {
-      const Expression& v = value(*x);
-      e.add_scaled(v, e.take(*x), m);
-      want(e);
-    }
-    out.push_back(over_masters(ctx, e));
+  for (;;) {
+    std::optional<Integral> x;
+    OrderKey top;
+    for (const Expression& e : exprs)
+      if (auto h = highest_non_master(ctx, e)) {
+        OrderKey k = ctx.order().key(*h);
+        if (!x || top < k) x = h, top = k;
+      }
+    if (!x) break;
+    const Expression& v = value(*x);
+    for (Expression& e : exprs)
+      if (u64 c = e.take(*x)) {
+        e.add_scaled(v, c, m);
+        want(e);
+      }
+    release(*x);
   }
+  std::vector<std::vector<std::pair<int, u64>>> out;
+  for (const Expression& e : exprs) out.push_back(over_masters(ctx, e));
   return out;
 }
 
@@ -342,7 +358,7 @@ ReplayResult replay_path(const FamilyDef& family, const NumericPoint& point, u64
                                   ", which the path does not reduce (a coefficient vanished at the first prime)");
         return values[it->second];
       },
-      [](const Expression&) {});
+      [](const Expression&) {}, [&](const Integral& x) { values[index.at(x)] = Expression(); });
   out.seconds = since(t0);
   return out;
 }
@@ -364,7 +380,8 @@ LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& re
           for (auto& [x, c] : e.terms())
             if (!ctx.is_master(x)) jobs.request(x), ++left;
           jobs.set_remaining(left);
-        });
+        },
+        [&](const Integral& x) { jobs.release(x); });
     out.stats = jobs.stats();
     out.path.jobs = jobs.jobs();
   }
