@@ -204,20 +204,24 @@ Policy::Impl::Impl(std::string_view bytes, std::string origin_) : origin(std::mo
     std::copy(b.begin(), b.begin() + n, t.begin());
     return t;
   };
-  target1_w = transpose(target1, w, cfg.target_dim, cfg.target_dim);
-  target1_b = padded_bias(target1b, w, wp);
-  target2_w = transpose(target2, w, w, wp);
-  target2_b = padded_bias(target2b, w, wp);
-  term1_w = transpose(term1, w, cfg.term_dim, cfg.term_dim);
-  term1_b = padded_bias(term1b, w, wp);
-  term2_w = transpose(term2, w, w, wp);
-  term2_b = padded_bias(term2b, w, wp);
-  table1_w = transpose(table1, w, cfg.table_dim, cfg.table_dim);
-  table1_b = padded_bias(table1b, w, wp);
-  table2_w = transpose(table2, w, w, wp);
-  table2_b = padded_bias(table2b, w, wp);
-  action1_w = transpose(action1, w, cfg.action_dim, cfg.action_dim);
-  action1_b = padded_bias(action1b, w, wp);
+  // First layer of an encoder (input width `in`), and its second when there is one.
+  auto first_layer = [&](const std::vector<float>& W, const std::vector<float>& b, int in, std::vector<float>& tw,
+                         std::vector<float>& tb) {
+    tw = transpose(W, w, in, in);
+    tb = padded_bias(b, w, wp);
+  };
+  auto second_layer = [&](const std::vector<float>& W, const std::vector<float>& b, std::vector<float>& tw,
+                          std::vector<float>& tb) {
+    tw = transpose(W, w, w, wp);
+    tb = padded_bias(b, w, wp);
+  };
+  first_layer(target1, target1b, cfg.target_dim, target1_w, target1_b);
+  second_layer(target2, target2b, target2_w, target2_b);
+  first_layer(term1, term1b, cfg.term_dim, term1_w, term1_b);
+  second_layer(term2, term2b, term2_w, term2_b);
+  first_layer(table1, table1b, cfg.table_dim, table1_w, table1_b);
+  second_layer(table2, table2b, table2_w, table2_b);
+  first_layer(action1, action1b, cfg.action_dim, action1_w, action1_b);
   ln_g.assign(lng.begin(), lng.end());
   ln_b.assign(lnb.begin(), lnb.end());
   out_w = padded_bias(head2, w, wp);

@@ -331,6 +331,8 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "sailir native engine";
   static py::exception<FamilyFileError> family_error(m, "FamilyFileError", PyExc_ValueError);
   static py::exception<UnreducedError> unreduced_error(m, "UnreducedError", PyExc_RuntimeError);
+  static py::exception<PolicyFileError> policy_file_error(m, "PolicyFileError", PyExc_ValueError);
+  static py::exception<PolicyMismatchError> policy_mismatch_error(m, "PolicyMismatchError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -338,6 +340,10 @@ PYBIND11_MODULE(_core, m) {
       py::set_error(family_error, e.what());
     } catch (const UnreducedError& e) {
       py::set_error(unreduced_error, e.what());
+    } catch (const PolicyFileError& e) {
+      py::set_error(policy_file_error, e.what());
+    } catch (const PolicyMismatchError& e) {
+      py::set_error(policy_mismatch_error, e.what());
     }
   });
   m.attr("DEFAULT_PRIME") = kDefaultPrime;
@@ -384,17 +390,6 @@ PYBIND11_MODULE(_core, m) {
       .def("apply", &PyState::apply, py::arg("target"), py::arg("op"), py::arg("seed"));
   m.def("is_prime", &n_is_prime, "Deterministic primality test for 64-bit integers.");
   // ---- The C++ policy runtime (tests and benchmarks) ----
-  static py::exception<PolicyFileError> policy_file_error(m, "PolicyFileError", PyExc_ValueError);
-  static py::exception<PolicyMismatchError> policy_mismatch_error(m, "PolicyMismatchError", PyExc_ValueError);
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const PolicyFileError& e) {
-      py::set_error(policy_file_error, e.what());
-    } catch (const PolicyMismatchError& e) {
-      py::set_error(policy_mismatch_error, e.what());
-    }
-  });
   m.def("policy_logits", &policy_logits, py::arg("policy_path"), py::arg("target"), py::arg("terms"),
         py::arg("terms_mask"), py::arg("table"), py::arg("table_mask"), py::arg("ops"), py::arg("actions"),
         py::arg("actions_mask"), py::arg("threads") = 1,

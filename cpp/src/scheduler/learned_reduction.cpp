@@ -17,18 +17,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// The highest non-master of e, if any.
-std::optional<Integral> highest_non_master(const FamilyContext& ctx, const Expression& e) {
-  std::optional<Integral> best;
-  OrderKey best_key;
-  for (auto& [x, c] : e.terms()) {
-    if (ctx.is_master(x)) continue;
-    OrderKey k = ctx.order().key(x);
-    if (!best || best_key < k) best = x, best_key = k;
-  }
-  return best;
-}
-
 // Coefficients of a masters-only expression over ctx.masters().
 std::vector<std::pair<int, u64>> over_masters(const FamilyContext& ctx, const Expression& e) {
   std::vector<std::pair<int, u64>> out;

@@ -95,16 +95,18 @@ std::string feature_spec(int n) {
 ReductionState::ReductionState(const FamilyContext& ctx, Expression expression)
     : ctx_(&ctx), expr_(std::move(expression)), table_(ctx.modulus()), equations_(std::make_shared<EquationCache>()) {}
 
-std::optional<Integral> ReductionState::target() const {
+std::optional<Integral> highest_non_master(const FamilyContext& ctx, const Expression& e) {
   std::optional<Integral> best;
   OrderKey best_key;
-  for (auto& [x, c] : expr_.terms()) {
-    if (ctx_->is_master(x)) continue;
-    OrderKey k = ctx_->order().key(x);
+  for (auto& [x, c] : e.terms()) {
+    if (ctx.is_master(x)) continue;
+    OrderKey k = ctx.order().key(x);
     if (!best || best_key < k) best = x, best_key = k;
   }
   return best;
 }
+
+std::optional<Integral> ReductionState::target() const { return highest_non_master(*ctx_, expr_); }
 
 const std::optional<Expression>& ReductionState::raw_equation(const Action& a) const {
   auto [it, fresh] = equations_->map.try_emplace({a.op, a.seed});

@@ -66,6 +66,10 @@ class FamilyContext {
   std::unordered_map<SectorId, std::vector<Integral>> sector_masters_;
 };
 
+// The highest non-master of e in the Laporta order; empty when only masters remain. This is the
+// target rule of states, and the order in which the scheduler substitutes job values.
+std::optional<Integral> highest_non_master(const FamilyContext& ctx, const Expression& e);
+
 // Action (op, seed): template op at seed = target + delta. Direct actions contain the target in
 // the raw equation; indirect ones are seeded around a table key whose value contains it.
 struct Action {
