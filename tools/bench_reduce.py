@@ -4,12 +4,13 @@
 For every integral, one `sailir-reduce --method learned` process (jobs on --threads worker
 threads, the path replayed at a second prime) and one `sailir-reduce --method laporta` process
 (one core, no check), each measured from outside: wall time, CPU time and peak resident memory
-(wait4). The learned run also reports its jobs, beam steps, policy calls, Laporta fallbacks and
+(wait4). The learned run also reports its jobs, beam steps, policy calls, jobs solved on the way
+by other jobs' tables (otw), Laporta fallbacks and
 the replay time of its path (the arithmetic floor); the coefficients of the two methods must be
 identical, which is the same comparison as `--verify` without adding Laporta's memory to the
 learned process. Options:
   --threads N    worker threads of the learned run (default 2)
-  --beam-width N beam width (default 20)
+  --beam-width N beam width (default: sailir-reduce's)
   --only N       only the first N integrals (easiest first)
   --pick I,J     only these rows (0-based) of the table
   --verify       also pass --verify to the learned run (its peak memory then includes Laporta's)
@@ -32,7 +33,7 @@ from bench_laporta import DATA, run_once
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--beam-width", type=int, default=20)
+    ap.add_argument("--beam-width", type=int, default=None)
     ap.add_argument("--only", type=int, default=None)
     ap.add_argument("--pick", default=None)
     ap.add_argument("--verify", action="store_true")
@@ -48,20 +49,15 @@ def main() -> int:
     if args.pick:
         rows = [rows[int(i)] for i in args.pick.split(",")]
     rows = rows[: args.only] if args.only else rows
-    learned_args = [
-        "--method",
-        "learned",
-        "--threads",
-        str(args.threads),
-        "--beam-width",
-        str(args.beam_width),
-    ]
+    learned_args = ["--method", "learned", "--threads", str(args.threads)]
+    if args.beam_width:
+        learned_args += ["--beam-width", str(args.beam_width)]
     if args.verify:
         learned_args.append("--verify")
 
     header = (
         f"{'integral':<20} {'r':>2} {'s':>2} | {'wall s':>7} {'CPU s':>7} {'MB':>5} {'jobs':>6} {'steps':>7} "
-        f"{'calls':>7} {'fb':>3} {'replay s':>8} | {'Lap. s':>7} {'Lap. MB':>7} {'same':>4} | "
+        f"{'calls':>7} {'otw':>6} {'fb':>3} {'replay s':>8} | {'Lap. s':>7} {'Lap. MB':>7} {'same':>4} | "
         f"{'pub. s':>7} {'pub. jobs':>9}"
     )
     print(header)
@@ -97,7 +93,8 @@ def main() -> int:
         print(
             f"{integral:<20} {row['r']:>2} {row['s']:>2} | {learned['wall_s']:7.1f} {learned['cpu_s']:7.1f} "
             f"{learned['peak_rss_mb']:5.0f} {st['jobs']:6d} {st['beam_steps']:7d} {st['policy_calls']:7d} "
-            f"{st['fallbacks']:3d} {st['replay_seconds']:8.2f} | {lap_s} {same_s:>4} | "
+            f"{st['solved_on_the_way']:6d} {st['fallbacks']:3d} {st['replay_seconds']:8.2f} | "
+            f"{lap_s} {same_s:>4} | "
             f"{float(pub.get('sailir_critical_path_s', 'nan')):7.0f} {pub.get('sailir_jobs', '-'):>9}",
             flush=True,
         )

@@ -119,7 +119,7 @@ typedef enum sailir_method {
 
 typedef struct sailir_options {
   sailir_method method; /* default SAILIR_METHOD_LAPORTA */
-  int beam_width;       /* learned: beams per job (default 20) */
+  int beam_width;       /* learned: beams per job (default 1) */
   int threads;          /* worker threads, >= 1 (default 1). Laporta: 2 or more recompute the
                            check prime beside the first; learned: jobs run in parallel */
   int check;            /* nonzero (default): recompute at a second prime; accidental zeros and

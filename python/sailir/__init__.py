@@ -51,7 +51,7 @@ def reduce(
     s_extra: int = 0,
     method: str = "laporta",
     policy: str | Path | None = None,
-    beam_width: int = 20,
+    beam_width: int = 1,
     threads: int = 2,
     verify: bool = False,
 ) -> dict:

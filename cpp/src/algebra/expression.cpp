@@ -34,6 +34,7 @@ u64 Expression::coef(const Integral& x) const {
 
 void Expression::add_scaled(const Expression& other, u64 f, nmod_t m) {
   if (f == 0 || other.terms_.empty()) return;
+  const u64 f_pre = nmod_mul_precomp(f, m);  // f is fixed: multiply without dividing
   std::vector<Entry> out;
   out.reserve(terms_.size() + other.terms_.size());
   auto i = terms_.begin();
@@ -43,10 +44,10 @@ void Expression::add_scaled(const Expression& other, u64 f, nmod_t m) {
     if (j == other.terms_.end() || (i != terms_.end() && less(i->first, j->first))) {
       out.push_back(*i++);
     } else if (i == terms_.end() || less(j->first, i->first)) {
-      out.emplace_back(j->first, nmod_mul(f, j->second, m));
+      out.emplace_back(j->first, nmod_mul_shoup(f, f_pre, j->second, m));
       ++j;
     } else {
-      u64 v = nmod_add(i->second, nmod_mul(f, j->second, m), m);
+      u64 v = nmod_add(i->second, nmod_mul_shoup(f, f_pre, j->second, m), m);
       if (v) out.emplace_back(i->first, v);
       ++i;
       ++j;

@@ -44,13 +44,14 @@ options:
   --method laporta|learned
                        reduction method (default: laporta)
   --policy FILE        learned: exported policy (default: the one shipped for the family)
-  --beam-width N       learned: beam width (default: 20)
+  --beam-width N       learned: beam width (default: 1)
   --ranking max|total|both
                        learned: rank beam states by max weight, total weight or both (default)
   --tied-targets N     learned: targets tried among integrals tied at the top weight (default 1)
-  --max-steps N        learned: beam steps before a job counts as failed (default: 100)
-  --patience N         learned: ... or steps without its highest integral coming down (default 6)
-  --retries N          learned: retries of a failed job, each with a beam twice as wide (default 1)
+  --max-steps N        learned: beam steps before a job counts as failed (default: 1000)
+  --patience N         learned: ... or steps without its highest integral coming down (default: off)
+  --retries N          learned: retries of a failed job, each with seeds one larger in r and s
+                       (default 2)
   --no-fallback        learned: fail instead of handing an unsolved job to Laporta
   --verify             learned: compare every coefficient with the Laporta reducer
   --save-path FILE     learned: save the reduction path (replayable without the policy)
@@ -64,7 +65,8 @@ options:
   --format json|mathematica|form
                        output format (default: json)
   --output FILE        write the result to FILE instead of standard output
-  --r-extra N          seeds with N more dots than the integrals need (default: 0)
+  --r-extra N          seeds with N more dots than the integrals need (default: 0; learned: the
+                       seeds of each job's identities)
   --s-extra N          seeds with N more numerator powers than needed (default: 0)
   --no-check           skip the check at a second prime (learned: the replay of the path)
   --threads N          threads (default 2; laporta: the check prime runs beside the first,
@@ -195,14 +197,14 @@ int run(int argc, char** argv) {
     else if (name == "--ranking") learned.beam.ranking = parse_beam_ranking(value());
     else if (name == "--tied-targets") learned.beam.tied_targets = parse_int(name, value(), 1, 64);
     else if (name == "--max-steps") learned.beam.max_steps = parse_int(name, value(), 1, 100000);
-    else if (name == "--patience") learned.beam.patience = parse_int(name, value(), 1, 100000);
+    else if (name == "--patience") learned.beam.patience = parse_int(name, value(), 0, 100000);
     else if (name == "--retries") learned.retries = parse_int(name, value(), 0, 10);
     else if (name == "--no-fallback") learned.fallback = false;
     else if (name == "--verify") learned.verify = true;
     else if (name == "--save-path") save_path = value();
     else if (name == "--replay") replay_file = value();
-    else if (name == "--r-extra") req.options.r_extra = parse_int(name, value());
-    else if (name == "--s-extra") req.options.s_extra = parse_int(name, value());
+    else if (name == "--r-extra") req.options.r_extra = learned.beam.seed_r_extra = parse_int(name, value(), 0, 20);
+    else if (name == "--s-extra") req.options.s_extra = learned.beam.seed_s_extra = parse_int(name, value(), 0, 20);
     else if (name == "--no-check") check = false;
     else if (name == "--threads") threads = parse_int(name, value(), 1, 256);
     else if (name == "--progress") progress = 1;

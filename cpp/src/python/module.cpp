@@ -350,7 +350,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("reduce", &reduce, py::arg("family_file"), py::arg("integrals"), py::arg("prime") = kDefaultPrime,
         py::arg("point") = "", py::arg("masters") = std::nullopt, py::arg("check") = true, py::arg("r_extra") = 0,
         py::arg("s_extra") = 0, py::arg("format") = "json", py::arg("method") = "laporta", py::arg("policy") = "",
-        py::arg("beam_width") = 20, py::arg("threads") = 2, py::arg("verify") = false,
+        py::arg("beam_width") = BeamOptions{}.width, py::arg("threads") = 2, py::arg("verify") = false,
         "Reduce integrals (method laporta or learned); returns the formatted result (JSON by default).");
   m.def("sectors", &sectors, py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
         py::arg("masters") = std::nullopt, "Nonzero sectors and master integrals of a family.");

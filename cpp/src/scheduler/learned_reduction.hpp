@@ -26,7 +26,7 @@ struct LearnedProgress {
 
 struct LearnedOptions {
   BeamOptions beam;
-  int retries = 1;        // a failed job is retried this often, each time with a beam twice as wide
+  int retries = 2;        // a failed job is retried this often, each time with seeds one larger in r and s
   bool fallback = true;   // then reduced by the Laporta reducer (counted in the stats)
   bool verify = false;    // compare every coefficient with the Laporta reducer (same prime and point)
   std::function<void(const LearnedProgress&)> progress;  // may be empty; called from one thread
@@ -34,6 +34,7 @@ struct LearnedOptions {
 
 struct LearnedStats {
   std::size_t jobs = 0, memo_hits = 0, failed_jobs = 0, retries = 0, fallbacks = 0;
+  std::size_t solved_on_the_way = 0;  // jobs never run: another job's table had solved them on the way
   std::size_t beam_steps = 0, policy_calls = 0, states_expanded = 0, path_steps = 0;
   double search_seconds = 0, replay_seconds = 0, verify_seconds = 0;
 };

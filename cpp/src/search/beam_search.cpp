@@ -113,6 +113,16 @@ std::vector<Integral> targets_of(const FamilyContext& ctx, const ReductionState&
   return out;
 }
 
+// Every table key other than x whose value is already below its own level. Keys are targets of
+// the job, so they lie in x's sector; values hold no keys, so each stands on its own.
+Harvest harvest(const FamilyContext& ctx, const Integral& x, const SubstitutionTable& table) {
+  Harvest out;
+  for (auto& [k, v] : table.values())
+    if (!(k == x) && !ctx.is_master(k) && job_done(ctx, k, v)) out.emplace_back(k, v);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return IntegralLess{}(a.first, b.first); });
+  return out;
+}
+
 }  // namespace
 
 bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e) {
@@ -141,6 +151,9 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   std::vector<float> scores;
   std::vector<Expansion> exps;
   std::vector<Child> children;
+  SeedRegion region;
+  if (opt.seed_r_extra >= 0) region.rmax = r_of(x, n) + opt.seed_r_extra;
+  if (opt.seed_s_extra >= 0) region.smax = s_of(x, n) + opt.seed_s_extra;
   OrderKey best_max = ctx.order().key(x);
   int since_best = 0;
   for (int step = 0; step < opt.max_steps; ++step) {
@@ -149,7 +162,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     exps.clear();
     for (std::size_t i = 0; i < beam.size(); ++i) {
       for (const Integral& t : targets_of(ctx, beam[i].state, opt.tied_targets)) {
-        Expansion e{i, t, beam[i].state.candidates(t), batch.total_actions()};
+        Expansion e{i, t, beam[i].state.candidates(t, region), batch.total_actions()};
         if (e.cands.empty()) continue;
         batch.add(beam[i].state, t, e.cands);
         exps.push_back(std::move(e));
@@ -208,7 +221,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     for (auto& c : children)
       if (c.max_key < step_best) step_best = c.max_key;
     if (step_best < best_max) best_max = step_best, since_best = 0;
-    else if (++since_best > opt.patience) {
+    else if (++since_best > opt.patience && opt.patience > 0) {
       out.failure = "no progress in " + std::to_string(opt.patience) + " steps";
       return out;
     }
@@ -228,6 +241,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
         out.solved = true;
         out.value = child.state.expression();
         out.steps = std::move(child.steps);
+        out.harvested = harvest(ctx, x, child.state.table());
         return out;
       }
       next.push_back(std::move(child));
@@ -239,7 +253,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
 }
 
 bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
-                std::string& why) {
+                std::string& why, Harvest* harvested) {
   const int n = ctx.n();
   ReductionState state(ctx, Expression::single(x));
   for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -260,6 +274,7 @@ bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<P
     return false;
   }
   value = state.expression();
+  if (harvested) *harvested = harvest(ctx, x, state.table());
   return true;
 }
 

@@ -20,11 +20,14 @@ enum class BeamRanking { max_weight, total_weight, both };
 BeamRanking parse_beam_ranking(const std::string& name);  // throws std::invalid_argument
 
 struct BeamOptions {
-  int width = 20;
+  int width = 1;  // any width succeeds in a region that suffices; wider beams find shorter paths
   BeamRanking ranking = BeamRanking::both;
   int tied_targets = 1;  // how many non-masters tied at the top weight level are tried as targets
-  int max_steps = 100;   // a job not solved within this many steps has failed
-  int patience = 6;      // ... as has one whose highest integral did not come down for this many steps
+  int max_steps = 1000;  // a job not solved within this many steps has failed
+  int patience = 0;      // ... as has one whose highest integral did not come down for this many steps (0: off)
+  // Seeds are bounded by the job integral's r and s plus these (negative: unbounded), as a
+  // Laporta system's are. Within a region where the integral is reducible, every search succeeds.
+  int seed_r_extra = 0, seed_s_extra = 0;
 };
 
 // One applied identity: template `action.op` at `action.seed`, solved for `target`.
@@ -37,10 +40,15 @@ struct BeamStats {
   std::size_t steps = 0, policy_calls = 0, states_expanded = 0;
 };
 
+// Integrals that a job's substitution table has solved on the way: keys whose value already lies
+// below their own weight level, as a job of theirs would leave it.
+using Harvest = std::vector<std::pair<Integral, Expression>>;
+
 struct JobOutcome {
   bool solved = false;
   Expression value;              // the integral's value when solved (lower levels and subsectors)
   std::vector<PathStep> steps;   // the winning state's steps, replayable without the policy
+  Harvest harvested;             // other integrals the winning state solved (not x)
   BeamStats stats;
   std::string failure;           // why not solved
 };
@@ -48,8 +56,9 @@ struct JobOutcome {
 JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt);
 
 // Replays `steps` for x without a policy; false (with `why`) when a step is not valid here.
+// `harvested`, when given, receives what the replayed table solved besides x.
 bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
-                std::string& why);
+                std::string& why, Harvest* harvested = nullptr);
 
 // True when every same-sector non-master of e lies below x's weight level.
 bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e);

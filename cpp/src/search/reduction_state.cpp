@@ -136,7 +136,7 @@ bool ReductionState::candidate(const Integral& target, const Action& a, Candidat
   return true;
 }
 
-std::vector<Candidate> ReductionState::candidates(const Integral& target) const {
+std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region) const {
   const IdentitySet& ids = ctx_->identities();
   const int n = ctx_->n();
   std::vector<Candidate> out;
@@ -147,7 +147,7 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target) const 
         Action a{op, center, direct};
         const auto& sh = ids.shift(op, k);
         for (int i = 0; i < n; ++i) a.seed.a[i] = static_cast<std::int8_t>(center.a[i] - sh[i]);
-        if (!seen.emplace(op, a.seed).second) continue;
+        if (!region.contains(a.seed, n) || !seen.emplace(op, a.seed).second) continue;
         Candidate c;
         if (candidate(target, a, c)) out.push_back(std::move(c));
       }

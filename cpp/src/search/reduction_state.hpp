@@ -78,6 +78,15 @@ struct Action {
   bool direct = true;
 };
 
+// Bounds on the seeds of actions, as the seeds of a Laporta system are bounded: with a region in
+// which the target is reducible, eliminating the highest integral with any valid action always
+// ends below the target, since every integral eliminated stays eliminated and the region holds
+// finitely many (see beam_search.hpp).
+struct SeedRegion {
+  int rmax = 127, smax = 127;
+  bool contains(const Integral& seed, int n) const { return r_of(seed, n) <= rmax && s_of(seed, n) <= smax; }
+};
+
 // A valid action with its equation after table substitution (contains the target; every
 // integral lies in the target's sector or its subsectors).
 struct Candidate {
@@ -114,8 +123,9 @@ class ReductionState {
 
   // The highest non-master of the expression in the Laporta order; empty when only masters remain.
   std::optional<Integral> target() const;
-  // Every valid action for `target`, direct ones first, without duplicates, in a fixed order.
-  std::vector<Candidate> candidates(const Integral& target) const;
+  // Every valid action for `target` with its seed in `region`, direct ones first, without
+  // duplicates, in a fixed order.
+  std::vector<Candidate> candidates(const Integral& target, const SeedRegion& region = {}) const;
   // Solves the candidate's equation for the target, records it in the table and substitutes it
   // into the expression.
   void apply(const Integral& target, const Candidate& c);
