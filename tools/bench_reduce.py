@@ -4,8 +4,7 @@
 For every integral, one `sailir-reduce --method learned` process (jobs on --threads worker
 threads, the path replayed at a second prime) and one `sailir-reduce --method laporta` process
 (one core, no check), each measured from outside: wall time, CPU time and peak resident memory
-(wait4). The learned run also reports its jobs, beam steps, policy calls, jobs solved on the way
-by other jobs' tables (otw), Laporta fallbacks and
+(wait4). The learned run also reports its jobs, beam steps, policy calls, Laporta fallbacks and
 the replay time of its path (the arithmetic floor); the coefficients of the two methods must be
 identical, which is the same comparison as `--verify` without adding Laporta's memory to the
 learned process. Options:
@@ -57,7 +56,7 @@ def main() -> int:
 
     header = (
         f"{'integral':<20} {'r':>2} {'s':>2} | {'wall s':>7} {'CPU s':>7} {'MB':>5} {'jobs':>6} {'steps':>7} "
-        f"{'calls':>7} {'otw':>6} {'fb':>3} {'replay s':>8} | {'Lap. s':>7} {'Lap. MB':>7} {'same':>4} | "
+        f"{'calls':>7} {'fb':>3} {'replay s':>8} | {'Lap. s':>7} {'Lap. MB':>7} {'same':>4} | "
         f"{'pub. s':>7} {'pub. jobs':>9}"
     )
     print(header)
@@ -93,7 +92,7 @@ def main() -> int:
         print(
             f"{integral:<20} {row['r']:>2} {row['s']:>2} | {learned['wall_s']:7.1f} {learned['cpu_s']:7.1f} "
             f"{learned['peak_rss_mb']:5.0f} {st['jobs']:6d} {st['beam_steps']:7d} {st['policy_calls']:7d} "
-            f"{st['solved_on_the_way']:6d} {st['fallbacks']:3d} {st['replay_seconds']:8.2f} | "
+            f"{st['fallbacks']:3d} {st['replay_seconds']:8.2f} | "
             f"{lap_s} {same_s:>4} | "
             f"{float(pub.get('sailir_critical_path_s', 'nan')):7.0f} {pub.get('sailir_jobs', '-'):>9}",
             flush=True,

@@ -48,13 +48,12 @@ int main() {
     }
   }
 
-  // A dotted integral of a lower sector cannot come down without numerators climbing first. Its
-  // seeds bounded as tightly as a first Laporta system's do not suffice: the search runs out of
-  // actions (it does not climb forever); one more dot and numerator make any search succeed, and
-  // what its table solved on the way stands up to replay.
+  // A dotted integral of a lower sector cannot come down without numerators climbing first. With
+  // seeds bounded as tightly as a first Laporta system's the search runs out of actions (it does
+  // not climb forever); one more dot and numerator make a search of any width succeed.
   {
     FamilyContext ctx(family, req.point, req.prime, req.preferred);
-    const Integral x = parse_integral("I[0,0,1,1,2,0,0]", n);
+    const Integral x = parse_integral("I[0,0,2,1,1,0,0]", n);
     JobOutcome tight = beam_reduce(ctx, policy, x, BeamOptions{});
     CHECK(!tight.solved && tight.failure == "no valid action left");
     for (int width : {1, 3}) {
@@ -62,12 +61,10 @@ int main() {
       wide.width = width;
       wide.seed_r_extra = wide.seed_s_extra = 1;
       JobOutcome job = beam_reduce(ctx, policy, x, wide);
-      CHECK(job.solved && job_done(ctx, x, job.value) && !job.harvested.empty());
-      for (auto& [k, v] : job.harvested) CHECK(!(k == x) && job_done(ctx, k, v));
+      CHECK(job.solved && job_done(ctx, x, job.value) && job.steps.size() > 10);
       Expression again;
       std::string why;
-      Harvest solved;
-      CHECK(replay_job(ctx, x, job.steps, again, why, &solved) && again == job.value && solved == job.harvested);
+      CHECK(replay_job(ctx, x, job.steps, again, why) && again == job.value);
     }
   }
 
@@ -77,10 +74,9 @@ int main() {
   LearnedResult lr = reduce_learned(family, req, policy, opt);
   CHECK(lr.verified && lr.verify_error.empty());
   CHECK(lr.result.coefficients == laporta(family, req, req.prime));
-  std::size_t by_laporta = 0, run = 0;
-  for (const PathJob& j : lr.path.jobs) by_laporta += j.laporta, run += !j.from;
-  CHECK(lr.stats.jobs > 0 && lr.stats.jobs == run && lr.stats.fallbacks == by_laporta);
-  CHECK(lr.path.jobs.size() - run <= lr.stats.solved_on_the_way);
+  std::size_t by_laporta = 0;
+  for (const PathJob& j : lr.path.jobs) by_laporta += j.laporta;
+  CHECK(lr.stats.jobs > 0 && lr.stats.jobs == lr.path.jobs.size() && lr.stats.fallbacks == by_laporta);
   CHECK(by_laporta < lr.path.jobs.size());  // the policy solved some jobs
   CHECK(lr.result.check_prime != 0 && lr.result.warnings.size() == (by_laporta ? 1u : 0u));
   CHECK(lr.stats.beam_steps >= lr.stats.path_steps && lr.stats.policy_calls > 0);
@@ -104,14 +100,13 @@ int main() {
   CHECK_THROWS(replay_path(family, req.point, other, missing, 1));
   FamilyDef bubble = load_family("bubble");
   CHECK_THROWS(ReductionPath::parse(text, bubble));
-  CHECK_THROWS(ReductionPath::parse("sailir-path 2\nfamily x", family));
+  CHECK_THROWS(ReductionPath::parse("sailir-path 1\nfamily x", family));
   CHECK_THROWS(ReductionPath::parse(text.substr(0, text.size() / 2), family));
 
-  // A lower-sector integral that needs climbing: no fallback, and the jobs solved on the way by
-  // other jobs' tables replay (they are read off their source job's replayed table).
+  // Lower-sector integrals whose jobs need wider seeds: no fallback, and the path replays.
   {
     ReductionRequest dotted = req;
-    dotted.targets = {parse_integral("I[0,0,1,1,2,0,-1]", n), parse_integral("I[1,0,2,1,1,0,0]", n)};
+    dotted.targets = {parse_integral("I[0,0,2,1,1,0,0]", n), parse_integral("I[1,0,1,1,1,0,-2]", n)};
     LearnedOptions strict;
     strict.fallback = false;
     LearnedResult d = reduce_learned(family, dotted, policy, strict);
@@ -119,14 +114,6 @@ int main() {
     CHECK(d.result.coefficients == laporta(family, dotted, dotted.prime));
     ReductionPath p = ReductionPath::parse(d.path.to_text(n), family);
     CHECK(replay_path(family, dotted.point, other, p, 2).result.coefficients == laporta(family, dotted, other));
-    // A job read off another job that is not in the path is refused.
-    auto adopted = std::find_if(p.jobs.begin(), p.jobs.end(), [](const PathJob& j) { return j.from.has_value(); });
-    CHECK(adopted != p.jobs.end());
-    if (adopted != p.jobs.end()) {
-      const Integral source = *adopted->from;
-      std::erase_if(p.jobs, [&](const PathJob& j) { return j.integral == source; });
-      CHECK_THROWS(replay_path(family, dotted.point, other, p, 1));
-    }
   }
 
   // Failed jobs are never cached as solved: with one beam step and no fallback the reduction

@@ -28,8 +28,8 @@ int main() {
   std::set<std::pair<int, std::vector<int>>> seen;
   for (const Candidate& c : cands) {
     CHECK(c.action.direct);  // an empty table has no indirect actions
-    CHECK(c.equation.contains(heavy));
-    for (auto& [x, cx] : c.equation.terms()) CHECK((sector_of(x, n) & ~sector_of(heavy, n)) == 0);
+    CHECK(c.equation->contains(heavy));
+    for (auto& [x, cx] : c.equation->terms()) CHECK((sector_of(x, n) & ~sector_of(heavy, n)) == 0);
     CHECK(seen.emplace(c.action.op, std::vector<int>(c.action.seed.a.begin(), c.action.seed.a.end())).second);
   }
   FeatureRows rows;
@@ -49,8 +49,8 @@ int main() {
   // Now some candidates of the next target may go through the table.
   if (auto next = state.target()) {
     for (const Candidate& c : state.candidates(*next)) {
-      CHECK(c.equation.contains(*next));
-      CHECK(!c.equation.contains(heavy));  // substituted
+      CHECK(c.equation->contains(*next));
+      CHECK(!c.equation->contains(heavy));  // substituted
     }
   }
 

@@ -59,7 +59,7 @@ def test_learned_agrees_with_laporta_and_verifies(env: dict[str, str], tmp_path:
     assert learned["check_prime"] is not None and learned["warnings"] == []
     # The saved path: one job solved by the policy, steps as (target, op, seed).
     text = path.read_text().splitlines()
-    assert text[0] == "sailir-path 2" and any(line.startswith(f"job {INTEGRAL} policy") for line in text)
+    assert text[0] == "sailir-path 1" and any(line.startswith(f"job {INTEGRAL} policy") for line in text)
     assert sum(line.startswith("step ") for line in text) == stats["path_steps"]
 
 

@@ -88,12 +88,21 @@ void SubstitutionTable::index(const Integral& key, const Expression& e) {
   for (auto& [x, c] : e.terms()) users_[x].insert(key);
 }
 
-void SubstitutionTable::unindex(const Integral& key, const Expression& e) {
-  for (auto& [x, c] : e.terms()) {
-    auto it = users_.find(x);
-    if (it == users_.end()) continue;
-    it->second.erase(key);
-    if (it->second.empty()) users_.erase(it);
+void SubstitutionTable::reindex(const Integral& key, const Expression& before, const Expression& after) {
+  // Only the terms that came or went: dense values share most of their terms before and after.
+  auto i = before.terms().begin(), j = after.terms().begin();
+  IntegralLess less;
+  while (i != before.terms().end() || j != after.terms().end()) {
+    if (j == after.terms().end() || (i != before.terms().end() && less(i->first, j->first))) {
+      auto it = users_.find(i->first);
+      if (it != users_.end() && it->second.erase(key) && it->second.empty()) users_.erase(it);
+      ++i;
+    } else if (i == before.terms().end() || less(j->first, i->first)) {
+      users_[j->first].insert(key);
+      ++j;
+    } else {
+      ++i, ++j;
+    }
   }
 }
 
@@ -106,10 +115,9 @@ void SubstitutionTable::insert(const Integral& key, Expression e) {
     std::vector<Integral> affected(it->second.begin(), it->second.end());
     for (const Integral& k : affected) {
       Expression& v = values_.at(k);
-      unindex(k, v);
-      u64 c = v.take(key);
-      v.add_scaled(e, c, mod_);
-      index(k, v);
+      const Expression before = v;
+      v.add_scaled(e, v.take(key), mod_);
+      reindex(k, before, v);
     }
   }
   index(key, e);

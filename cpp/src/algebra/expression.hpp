@@ -69,7 +69,7 @@ class SubstitutionTable {
 
  private:
   void index(const Integral& key, const Expression& e);
-  void unindex(const Integral& key, const Expression& e);
+  void reindex(const Integral& key, const Expression& before, const Expression& after);
 
   nmod_t mod_;
   std::unordered_map<Integral, Expression, IntegralHash> values_;

@@ -17,19 +17,20 @@ u64 nmod_pow(u64 a, u64 e, nmod_t m) {
 
 u64 nmod_inv(u64 a, nmod_t m) {
   if (a % m.n == 0) throw std::domain_error("division by zero modulo the prime");
-  // Extended Euclid on signed 128-bit values avoids overflow for p < 2^63.
-  __int128 t = 0, nt = 1, r = m.n, nr = a % m.n;
+  // Extended Euclid in 64 bits: for p < 2^63 the Bezout coefficients stay below p in absolute
+  // value, so they fit a signed word (a 128-bit division costs several times more per step).
+  std::int64_t t = 0, nt = 1;
+  u64 r = m.n, nr = a % m.n;
   while (nr != 0) {
-    __int128 q = r / nr;
-    __int128 tmp = t - q * nt;
+    const u64 q = r / nr;
+    const std::int64_t tmp = t - static_cast<std::int64_t>(q) * nt;
     t = nt;
     nt = tmp;
-    tmp = r - q * nr;
+    const u64 rem = r - q * nr;
     r = nr;
-    nr = tmp;
+    nr = rem;
   }
-  if (t < 0) t += m.n;
-  return static_cast<u64>(t);
+  return t < 0 ? static_cast<u64>(t + static_cast<std::int64_t>(m.n)) : static_cast<u64>(t);
 }
 
 static u64 digits_mod(std::string_view s, nmod_t m) {

@@ -7,7 +7,6 @@
 #include <queue>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "laporta/laporta.hpp"
 
@@ -110,10 +109,7 @@ class JobScheduler {
   std::vector<PathJob> jobs() {
     std::lock_guard lock(mu_);
     std::vector<PathJob> out;
-    for (const Integral& x : finished_) {
-      const Entry& e = memo_.at(x);
-      if (!e.path.from || e.released) out.push_back(e.path);  // adopted values only when used
-    }
+    for (const Integral& x : finished_) out.push_back(memo_.at(x).path);
     return out;
   }
 
@@ -125,23 +121,7 @@ class JobScheduler {
     PathJob path;
     std::string failure;
     bool released = false;
-    Harvest harvested;  // only on the way from a job to the memo
   };
-
-  // A value that job `from` solved on the way stands for k's queued job. (Keeping values that
-  // nobody asked for yet saved no jobs on the benchmark, and would hold memory.)
-  void adopt_locked(const Integral& k, Expression v, const Integral& from) {
-    auto it = memo_.find(k);
-    if (it == memo_.end() || it->second.state != State::queued) return;
-    Entry& e = it->second;
-    e.state = State::done;
-    e.value = std::move(v);
-    e.path = PathJob{k, false, {}, from};
-    finished_.push_back(k);
-    ++stats_.solved_on_the_way;
-    for (auto& [y, c] : e.value.terms())
-      if (!ctx_.is_master(y)) request_locked(y);
-  }
 
   void request_locked(const Integral& x) {
     if (!memo_.try_emplace(x).second) return;
@@ -173,7 +153,6 @@ class JobScheduler {
       Integral x = queue_.top().second;
       queue_.pop();
       Entry& e = memo_.at(x);
-      if (e.state != State::queued) continue;  // solved meanwhile on the way by another job
       e.state = State::running;
       ++running_;
       lock.unlock();
@@ -190,7 +169,6 @@ class JobScheduler {
         // rare): queue them now, so that idle workers need not wait for the substitution.
         for (auto& [y, c] : e.value.terms())
           if (!ctx_.is_master(y)) request_locked(y);
-        for (auto& [k, v] : result.harvested) adopt_locked(k, std::move(v), x);
       }
       done_cv_.notify_all();
     }
@@ -221,7 +199,6 @@ class JobScheduler {
         out.state = State::done;
         out.value = std::move(o.value);
         out.path.steps = std::move(o.steps);
-        out.harvested = std::move(o.harvested);
         merge(local);
         return out;
       }
@@ -339,41 +316,16 @@ ReplayResult replay_path(const FamilyDef& family, const NumericPoint& point, u64
   req.prime = prime;
   req.preferred = path.masters;
   LaportaFallback laporta(family, req);
-  // Jobs are independent given the path: replay them on `threads` threads. A job solved on the
-  // way by another is read off that job's replayed table.
+  // Jobs are independent given the path: replay them on `threads` threads.
   std::vector<Expression> values(path.jobs.size());
   std::vector<std::string> errors(path.jobs.size());
-  std::unordered_map<Integral, std::vector<std::size_t>, IntegralHash> adopted;  // by source job
-  std::unordered_set<Integral, IntegralHash> sources;
-  for (const PathJob& job : path.jobs)
-    if (!job.from && !job.laporta) sources.insert(job.integral);
-  for (std::size_t j = 0; j < path.jobs.size(); ++j)
-    if (const auto& from = path.jobs[j].from) {
-      if (!sources.count(*from))
-        throw VerificationError("the path's job of " + format_integral(path.jobs[j].integral, n) + " comes from " +
-                                format_integral(*from, n) + ", which the path does not solve by policy");
-      adopted[*from].push_back(j);
-    }
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    Harvest solved;
     for (std::size_t j; (j = next++) < path.jobs.size();) {
       const PathJob& job = path.jobs[j];
-      if (job.from) continue;
       try {
-        auto users = adopted.find(job.integral);
         if (job.laporta) values[j] = laporta.reduce(ctx, job.integral);
-        else if (!replay_job(ctx, job.integral, job.steps, values[j], errors[j],
-                             users == adopted.end() ? nullptr : &solved) || users == adopted.end())
-          continue;
-        for (std::size_t u : users->second) {
-          auto it = std::lower_bound(solved.begin(), solved.end(), path.jobs[u].integral,
-                                     [](auto& a, const Integral& b) { return IntegralLess{}(a.first, b); });
-          if (it == solved.end() || !(it->first == path.jobs[u].integral))
-            errors[u] = "the replayed job of " + format_integral(job.integral, n) + " no longer solves " +
-                        format_integral(path.jobs[u].integral, n);
-          else values[u] = std::move(it->second);
-        }
+        else replay_job(ctx, job.integral, job.steps, values[j], errors[j]);
       } catch (const std::exception& e) {
         errors[j] = e.what();
       }
@@ -478,7 +430,6 @@ ReductionResult learned_output(const LearnedResult& learned, bool verify_request
                     {"memo_hits", double(st.memo_hits)},
                     {"failed_jobs", double(st.failed_jobs)},
                     {"retries", double(st.retries)},
-                    {"solved_on_the_way", double(st.solved_on_the_way)},
                     {"fallbacks", double(st.fallbacks)},
                     {"beam_steps", double(st.beam_steps)},
                     {"policy_calls", double(st.policy_calls)},

@@ -34,7 +34,6 @@ struct LearnedOptions {
 
 struct LearnedStats {
   std::size_t jobs = 0, memo_hits = 0, failed_jobs = 0, retries = 0, fallbacks = 0;
-  std::size_t solved_on_the_way = 0;  // jobs never run: another job's table had solved them on the way
   std::size_t beam_steps = 0, policy_calls = 0, states_expanded = 0, path_steps = 0;
   double search_seconds = 0, replay_seconds = 0, verify_seconds = 0;
 };

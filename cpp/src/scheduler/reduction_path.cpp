@@ -6,9 +6,7 @@
 namespace sailir {
 
 namespace {
-// Version 2 added jobs solved on the way by another job ("from"); version 1 files still read.
-constexpr const char* kMagic = "sailir-path 2";
-constexpr const char* kMagicV1 = "sailir-path 1";
+constexpr const char* kMagic = "sailir-path 1";
 }
 
 std::string ReductionPath::to_text(int n) const {
@@ -19,10 +17,6 @@ std::string ReductionPath::to_text(int n) const {
   for (const Integral& t : targets) o << format_integral(t, n) << "\n";
   o << "jobs " << jobs.size() << "\n";
   for (const PathJob& j : jobs) {
-    if (j.from) {
-      o << "job " << format_integral(j.integral, n) << " from " << format_integral(*j.from, n) << "\n";
-      continue;
-    }
     o << "job " << format_integral(j.integral, n) << (j.laporta ? " laporta " : " policy ") << j.steps.size() << "\n";
     for (const PathStep& s : j.steps)
       o << "step " << format_integral(s.target, n) << " " << s.action.op << " " << format_integral(s.action.seed, n)
@@ -59,8 +53,7 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
     return static_cast<std::size_t>(k);
   };
   ReductionPath p;
-  if (const std::string head = next(); head != kMagic && head != kMagicV1)
-    throw fail("not a sailir reduction path (expected '" + std::string(kMagic) + "')");
+  if (next() != kMagic) throw fail("not a sailir reduction path (expected '" + std::string(kMagic) + "')");
   {
     std::istringstream ls(next());
     std::string word;
@@ -85,16 +78,9 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
   for (std::size_t j = 0; j < njobs; ++j) {
     std::istringstream js(next());
     std::string head, x, kind;
-    if (!(js >> head >> x >> kind) || head != "job" || (kind != "policy" && kind != "laporta" && kind != "from"))
-      throw fail("expected 'job I[...] policy|laporta STEPS' or 'job I[...] from I[...]'");
-    PathJob job{integral(x), kind == "laporta", {}, {}};
-    if (kind == "from") {
-      std::string src;
-      if (!(js >> src)) throw fail("expected 'job I[...] from I[...]'");
-      job.from = integral(src);
-      p.jobs.push_back(std::move(job));
-      continue;
-    }
+    if (!(js >> head >> x >> kind) || head != "job" || (kind != "policy" && kind != "laporta"))
+      throw fail("expected 'job I[...] policy|laporta STEPS'");
+    PathJob job{integral(x), kind == "laporta", {}};
     const std::size_t nsteps = count(js, "step");
     for (std::size_t s = 0; s < nsteps; ++s) {
       std::istringstream ss(next());

@@ -3,7 +3,6 @@
 // or numeric point needs no policy and costs only the arithmetic: the floor of the reduction.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +15,6 @@ struct PathJob {
   Integral integral;
   bool laporta = false;          // a Laporta fallback: replayed by the Laporta reducer
   std::vector<PathStep> steps;
-  std::optional<Integral> from;  // solved on the way by this job's table (no steps of its own)
 };
 
 struct ReductionPath {

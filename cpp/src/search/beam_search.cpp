@@ -79,12 +79,11 @@ struct Node {
   std::vector<PathStep> steps;
 };
 
-// One expansion of one node: a target, its candidates, and where their scores sit in the batch.
+// One expansion of one node: a target and its candidates.
 struct Expansion {
   std::size_t node;
   Integral target;
   std::vector<Candidate> cands;
-  std::size_t first_score;
 };
 
 struct Child {
@@ -93,6 +92,8 @@ struct Child {
   OrderKey max_key;  // highest non-master left (all-zero key: none)
   long total;        // summed weights of the job sector's non-masters
 };
+
+constexpr double kUnscored = -1e300;  // children outside the weight levels that compete
 
 // The targets a node offers: the canonical one, then others tied with it at its weight level.
 std::vector<Integral> targets_of(const FamilyContext& ctx, const ReductionState& s, int tied) {
@@ -113,24 +114,14 @@ std::vector<Integral> targets_of(const FamilyContext& ctx, const ReductionState&
   return out;
 }
 
-// Every table key other than x whose value is already below its own level. Keys are targets of
-// the job, so they lie in x's sector; values hold no keys, so each stands on its own.
-Harvest harvest(const FamilyContext& ctx, const Integral& x, const SubstitutionTable& table) {
-  Harvest out;
-  for (auto& [k, v] : table.values())
-    if (!(k == x) && !ctx.is_master(k) && job_done(ctx, k, v)) out.emplace_back(k, v);
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return IntegralLess{}(a.first, b.first); });
-  return out;
-}
-
 }  // namespace
 
 bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e) {
   const int n = ctx.n();
   const SectorId sec = sector_of(x, n);
-  const int lv = level(x, n);
+  const OrderKey kx = ctx.order().key(x);
   for (auto& [y, c] : e.terms())
-    if (sector_of(y, n) == sec && level(y, n) >= lv && !ctx.is_master(y)) return false;
+    if (sector_of(y, n) == sec && !ctx.is_master(y) && !(ctx.order().key(y) < kx)) return false;
   return true;
 }
 
@@ -158,14 +149,11 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   int since_best = 0;
   for (int step = 0; step < opt.max_steps; ++step) {
     ++out.stats.steps;
-    batch.clear();
     exps.clear();
     for (std::size_t i = 0; i < beam.size(); ++i) {
       for (const Integral& t : targets_of(ctx, beam[i].state, opt.tied_targets)) {
-        Expansion e{i, t, beam[i].state.candidates(t, region), batch.total_actions()};
-        if (e.cands.empty()) continue;
-        batch.add(beam[i].state, t, e.cands);
-        exps.push_back(std::move(e));
+        Expansion e{i, t, beam[i].state.candidates(t, region)};
+        if (!e.cands.empty()) exps.push_back(std::move(e));
       }
       ++out.stats.states_expanded;
     }
@@ -173,8 +161,6 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       out.failure = "no valid action left";
       return out;
     }
-    policy.log_probs(batch, scores);
-    ++out.stats.policy_calls;
 
     // Rank every child by the weight it would leave, from the candidate equation alone (ignoring
     // cancellations), and build only the ones that make the beam.
@@ -194,7 +180,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
         OrderKey mk = base;
         long tot = total;
         std::size_t j = 0;  // both term lists are sorted: walk the expression alongside
-        for (auto& [y, c] : e.cands[ci].equation.terms()) {
+        for (auto& [y, c] : e.cands[ci].equation->terms()) {
           if (y == e.target || ctx.is_master(y)) continue;
           const OrderKey& k = keys.get(y);
           if (mk < k) mk = k;
@@ -202,16 +188,51 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
           while (j < et.size() && IntegralLess{}(et[j].first, y)) ++j;
           if (j == et.size() || !(et[j].first == y)) tot += weight(y, n);
         }
-        children.push_back(Child{ei, ci, beam[e.node].score + scores[e.first_score + ci], mk, tot});
+        children.push_back(Child{ei, ci, kUnscored, mk, tot});
       }
     }
     // max: the highest integral left, then the score; total: the summed weight, then the score;
     // both: the highest integral, then the summed weight, then the score.
-    auto better = [&](const Child& a, const Child& b) {
+    auto lighter = [&](const Child& a, const Child& b) {
       if (opt.ranking != BeamRanking::total_weight && !(a.max_key == b.max_key)) return a.max_key < b.max_key;
       if (opt.ranking != BeamRanking::max_weight && a.total != b.total) return a.total < b.total;
-      return a.score > b.score;
+      return false;
     };
+    auto better = [&](const Child& a, const Child& b) {
+      if (lighter(a, b)) return true;
+      if (lighter(b, a)) return false;
+      if (a.score != b.score) return a.score > b.score;
+      return a.expansion != b.expansion ? a.expansion < b.expansion : a.cand < b.cand;
+    };
+    // The policy decides only among children as light as the width-th lightest: it scores those
+    // (log-probabilities normalised over them), and a long job's thousands of heavier candidates
+    // cost no features. Scores are per candidate, so the choice among them is the same.
+    {
+      std::vector<std::size_t> idx(children.size());
+      for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+      const std::size_t w = std::min(idx.size(), static_cast<std::size_t>(opt.width)) - 1;
+      std::nth_element(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(w), idx.end(),
+                       [&](auto a, auto b) { return lighter(children[a], children[b]); });
+      const Child cutoff = children[idx[w]];
+      batch.clear();
+      std::vector<std::size_t> scored;
+      std::vector<Candidate> subset;
+      for (std::size_t ei = 0; ei < exps.size(); ++ei) {
+        subset.clear();
+        for (std::size_t i = 0; i < children.size(); ++i)
+          if (children[i].expansion == ei && !lighter(cutoff, children[i])) {
+            subset.push_back(exps[ei].cands[children[i].cand]);
+            scored.push_back(i);
+          }
+        if (!subset.empty()) batch.add(beam[exps[ei].node].state, exps[ei].target, subset);
+      }
+      policy.log_probs(batch, scores);
+      ++out.stats.policy_calls;
+      for (std::size_t k = 0; k < scored.size(); ++k) {
+        Child& c = children[scored[k]];
+        c.score = beam[exps[c.expansion].node].score + scores[k];
+      }
+    }
     std::vector<std::size_t> order_idx(children.size());
     for (std::size_t i = 0; i < children.size(); ++i) order_idx[i] = i;
     std::sort(order_idx.begin(), order_idx.end(), [&](auto a, auto b) { return better(children[a], children[b]); });
@@ -232,8 +253,11 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       if (next.size() >= static_cast<std::size_t>(opt.width)) break;
       const Child& c = children[ci];
       const Expansion& e = exps[c.expansion];
-      const Node& parent = beam[e.node];
-      Node child{parent.state, c.score, parent.steps};
+      Node& parent = beam[e.node];
+      // One state per step: the child is always kept, so it takes its parent's state (and the
+      // equations resolved through its table) instead of a copy.
+      Node child = opt.width == 1 ? Node{std::move(parent.state), c.score, std::move(parent.steps)}
+                                  : Node{parent.state, c.score, parent.steps};
       child.state.apply(e.target, e.cands[c.cand]);
       if (!seen_state.insert(content_hash(child.state.expression())).second) continue;
       child.steps.push_back(PathStep{e.target, e.cands[c.cand].action});
@@ -241,7 +265,6 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
         out.solved = true;
         out.value = child.state.expression();
         out.steps = std::move(child.steps);
-        out.harvested = harvest(ctx, x, child.state.table());
         return out;
       }
       next.push_back(std::move(child));
@@ -253,7 +276,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
 }
 
 bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
-                std::string& why, Harvest* harvested) {
+                std::string& why) {
   const int n = ctx.n();
   ReductionState state(ctx, Expression::single(x));
   for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -270,11 +293,10 @@ bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<P
     }
   }
   if (!job_done(ctx, x, state.expression())) {
-    why = "the steps of " + format_integral(x, n) + " leave integrals of its weight level";
+    why = "the steps of " + format_integral(x, n) + " leave integrals that are not below it";
     return false;
   }
   value = state.expression();
-  if (harvested) *harvested = harvest(ctx, x, state.table());
   return true;
 }
 

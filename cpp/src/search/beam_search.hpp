@@ -1,9 +1,17 @@
-// Beam search for one one-step job: express an integral through integrals of strictly lower
-// weight level (r, s) in its sector, plus anything in its subsectors, by applying identities that
-// the policy ranks. States are deduplicated by a content hash of their expression; scores are
-// summed log-probabilities. Children are ranked by the weight they leave: the highest integral
-// (max), the summed weights of the sector's non-masters (total), or the first then the second
-// (both); equal weights by score, so the policy decides among equally good moves.
+// Beam search for one one-step job: express an integral through integrals of its sector that are
+// strictly lower in the Laporta order (r, s, then the tie-break), plus anything in its
+// subsectors, by applying identities that the policy ranks. States are deduplicated by a content
+// hash of their expression; scores are summed log-probabilities. Children are ranked by the
+// weight they leave: the highest integral (max), the summed weights of the sector's non-masters
+// (total), or the first then the second (both); equal weights by score, so the policy decides
+// among equally good moves.
+//
+// Seeds are bounded as a Laporta system's are (BeamOptions::seed_*_extra). Within such a region a
+// search cannot fail by a bad choice: every eliminated integral stays eliminated (it becomes a
+// table key) and the region holds finitely many, so the search ends; and if the region's
+// identities express the integral through lower ones, the highest integral left can always be
+// eliminated (some identity of the region must contain it after substitution, or it could not
+// cancel). So the width buys shorter paths, not success; a failure means the region is too small.
 #pragma once
 
 #include <cstddef>
@@ -40,15 +48,10 @@ struct BeamStats {
   std::size_t steps = 0, policy_calls = 0, states_expanded = 0;
 };
 
-// Integrals that a job's substitution table has solved on the way: keys whose value already lies
-// below their own weight level, as a job of theirs would leave it.
-using Harvest = std::vector<std::pair<Integral, Expression>>;
-
 struct JobOutcome {
   bool solved = false;
-  Expression value;              // the integral's value when solved (lower levels and subsectors)
+  Expression value;              // the integral's value when solved (lower integrals and subsectors)
   std::vector<PathStep> steps;   // the winning state's steps, replayable without the policy
-  Harvest harvested;             // other integrals the winning state solved (not x)
   BeamStats stats;
   std::string failure;           // why not solved
 };
@@ -56,11 +59,10 @@ struct JobOutcome {
 JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt);
 
 // Replays `steps` for x without a policy; false (with `why`) when a step is not valid here.
-// `harvested`, when given, receives what the replayed table solved besides x.
 bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
-                std::string& why, Harvest* harvested = nullptr);
+                std::string& why);
 
-// True when every same-sector non-master of e lies below x's weight level.
+// True when every same-sector non-master of e lies below x in the Laporta order.
 bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e);
 
 }  // namespace sailir

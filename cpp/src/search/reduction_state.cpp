@@ -93,7 +93,11 @@ std::string feature_spec(int n) {
 }
 
 ReductionState::ReductionState(const FamilyContext& ctx, Expression expression)
-    : ctx_(&ctx), expr_(std::move(expression)), table_(ctx.modulus()), equations_(std::make_shared<EquationCache>()) {}
+    : ctx_(&ctx),
+      expr_(std::move(expression)),
+      table_(ctx.modulus()),
+      equations_(std::make_shared<EquationCache>()),
+      resolved_(std::make_shared<ResolvedCache>()) {}
 
 std::optional<Integral> highest_non_master(const FamilyContext& ctx, const Expression& e) {
   std::optional<Integral> best;
@@ -132,40 +136,80 @@ bool ReductionState::candidate(const Integral& target, const Action& a, Candidat
   for (auto& [x, c] : eq.terms())
     if ((sector_of(x, n) & ~sec) != 0) return false;
   out.action = a;
-  out.equation = std::move(eq);
+  out.equation = std::make_shared<const Expression>(std::move(eq));
   return true;
 }
 
 std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region) const {
   const IdentitySet& ids = ctx_->identities();
   const int n = ctx_->n();
-  std::vector<Candidate> out;
-  std::unordered_set<std::pair<int, Integral>, ActionHash> seen;
-  auto around = [&](const Integral& center, bool direct) {
+  ResolvedCache& rc = *resolved_;
+  if (!(rc.region == region)) rc = ResolvedCache{region, {}, {}};
+  // Every equation that can contain the target after substitution is seeded around the target
+  // (direct) or around a key whose value contains it (indirect): gather those not met yet.
+  using ActionKey = std::pair<int, Integral>;
+  std::vector<ActionKey> direct;
+  auto gather = [&](const Integral& center, bool is_direct) {
     for (int op = 0; op < ids.size(); ++op)
       for (int k = 0; k < ids.terms(op); ++k) {
-        Action a{op, center, direct};
+        Action a{op, center, is_direct};
         const auto& sh = ids.shift(op, k);
         for (int i = 0; i < n; ++i) a.seed.a[i] = static_cast<std::int8_t>(center.a[i] - sh[i]);
-        if (!region.contains(a.seed, n) || !seen.emplace(op, a.seed).second) continue;
-        Candidate c;
-        if (candidate(target, a, c)) out.push_back(std::move(c));
+        if (!region.contains(a.seed, n)) continue;
+        if (is_direct) direct.emplace_back(op, a.seed);
+        auto [it, fresh] = rc.map.try_emplace({op, a.seed});
+        if (!fresh) continue;
+        if (const auto& raw = raw_equation(a)) {
+          auto eq = std::make_shared<Expression>(*raw);
+          table_.resolve(*eq);
+          it->second = std::move(eq);
+        }
       }
   };
-  around(target, true);
-  for (const Integral& key : table_.keys_using(target)) around(key, false);
+  auto action_less = [](const ActionKey& x, const ActionKey& y) {
+    return x.first != y.first ? x.first < y.first : IntegralLess{}(x.second, y.second);
+  };
+  gather(target, true);
+  for (const Integral& key : table_.keys_using(target))
+    if (rc.expanded.insert(key).second) gather(key, false);
+  std::sort(direct.begin(), direct.end(), action_less);
+
+  // Valid: contains the target, and nothing outside the target's sector and its subsectors.
+  const SectorId sec = sector_of(target, n);
+  std::vector<Candidate> out;
+  for (auto& [a, eq] : rc.map) {
+    if (!eq || !eq->contains(target)) continue;
+    if (std::any_of(eq->terms().begin(), eq->terms().end(), [&](auto& t) { return (sector_of(t.first, n) & ~sec) != 0; }))
+      continue;
+    const bool is_direct = std::binary_search(direct.begin(), direct.end(), a, action_less);
+    out.push_back(Candidate{Action{a.first, a.second, is_direct}, eq});
+  }
+  // A fixed order (the map's is not): direct ones first, then by identity and seed.
+  std::sort(out.begin(), out.end(), [&](const Candidate& x, const Candidate& y) {
+    if (x.action.direct != y.action.direct) return x.action.direct;
+    return action_less({x.action.op, x.action.seed}, {y.action.op, y.action.seed});
+  });
   return out;
 }
 
 void ReductionState::apply(const Integral& target, const Candidate& c) {
   // target = -(1/c_T) * (equation - c_T target)
   const nmod_t m = ctx_->modulus();
-  Expression rest = c.equation;
+  Expression rest = *c.equation;
   const u64 ct = rest.take(target);
   if (ct == 0) throw std::logic_error("candidate equation does not contain its target");
   Expression value;
   value.add_scaled(rest, nmod_neg(nmod_inv(ct, m), m), m);
   expr_.add_scaled(value, expr_.take(target), m);
+  if (resolved_.use_count() > 1) {
+    resolved_ = std::make_shared<ResolvedCache>();  // the other copies keep the old table's
+  } else {
+    for (auto& [a, eq] : resolved_->map)
+      if (eq && eq->contains(target)) {
+        if (eq.use_count() > 1) eq = std::make_shared<Expression>(*eq);  // a candidate still holds it
+        eq->add_scaled(value, eq->take(target), m);
+      }
+  }
   table_.insert(target, std::move(value));
 }
 
@@ -234,9 +278,9 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
     out.ops.push_back(c.action.op);
     for (int i = 0; i < n; ++i) out.actions.push_back(float(c.action.seed.a[i] - target.a[i]));
     // f: the multiple of the equation that removes the target from the expression.
-    const u64 f = nmod_neg(nmod_mul(et, nmod_inv(c.equation.coef(target), m), m), m);
+    const u64 f = nmod_neg(nmod_mul(et, nmod_inv(c.equation->coef(target), m), m), m);
     int in_expr = 0, fresh = 0, higher = 0, masters = 0, cancelled = 0, fresh_higher = 0;
-    for (auto& [x, cx] : c.equation.terms()) {
+    for (auto& [x, cx] : c.equation->terms()) {
       if (x == target) continue;
       const u64 ex = coef.coef(x);
       // Terms lie in the target's sector or below; only same-sector ones can rank above it.
@@ -248,7 +292,7 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
       masters += ctx_->is_master(x);
       cancelled += ex != 0 && nmod_add(ex, nmod_mul(f, cx, m), m) == 0;
     }
-    out.actions.insert(out.actions.end(), {float(c.action.direct), lg(c.equation.size()), float(in_expr), float(fresh),
+    out.actions.insert(out.actions.end(), {float(c.action.direct), lg(c.equation->size()), float(in_expr), float(fresh),
                                            float(higher), float(masters), float(cancelled), float(fresh_higher)});
   }
   std::vector<float>* added[4] = {&out.target, &out.terms, &out.table, &out.actions};

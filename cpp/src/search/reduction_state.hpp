@@ -85,13 +85,14 @@ struct Action {
 struct SeedRegion {
   int rmax = 127, smax = 127;
   bool contains(const Integral& seed, int n) const { return r_of(seed, n) <= rmax && s_of(seed, n) <= smax; }
+  bool operator==(const SeedRegion&) const = default;
 };
 
 // A valid action with its equation after table substitution (contains the target; every
 // integral lies in the target's sector or its subsectors).
 struct Candidate {
   Action action;
-  Expression equation;
+  std::shared_ptr<const Expression> equation;  // shared with the state's resolved equations
 };
 
 // Feature widths for an n-propagator family (see feature_spec for the meaning of each column).
@@ -117,6 +118,12 @@ class ReductionState {
   // not depend on the state, so copies of a state (the states of one beam search) share them.
   // Not thread-safe: a state and its copies stay on one thread.
   struct EquationCache;
+  // The equations met so far (around targets and around the keys that use them), resolved through
+  // this state's table and kept resolved as keys are added: a long job offers thousands of
+  // candidates per step, nearly all of them met before, so a step costs a scan instead of a
+  // resolve of each. Shared by copies of a state until one of them applies an action (it then
+  // starts an empty one).
+  struct ResolvedCache;
 
   const Expression& expression() const { return expr_; }
   const SubstitutionTable& table() const { return table_; }
@@ -143,6 +150,7 @@ class ReductionState {
   Expression expr_;
   SubstitutionTable table_;
   std::shared_ptr<EquationCache> equations_;
+  std::shared_ptr<ResolvedCache> resolved_;
 };
 
 struct ActionHash {
@@ -153,6 +161,12 @@ struct ActionHash {
 
 struct ReductionState::EquationCache {
   std::unordered_map<std::pair<int, Integral>, std::optional<Expression>, ActionHash> map;
+};
+
+struct ReductionState::ResolvedCache {
+  SeedRegion region;  // the region the equations were gathered in
+  std::unordered_map<std::pair<int, Integral>, std::shared_ptr<Expression>, ActionHash> map;  // null: outside the family
+  std::unordered_set<Integral, IntegralHash> expanded;  // keys whose surrounding equations are all in map
 };
 
 }  // namespace sailir
