@@ -217,15 +217,17 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       batch.clear();
       std::vector<std::size_t> scored;
       std::vector<Candidate> subset;
-      for (std::size_t ei = 0; ei < exps.size(); ++ei) {
-        subset.clear();
-        for (std::size_t i = 0; i < children.size(); ++i)
-          if (children[i].expansion == ei && !lighter(cutoff, children[i])) {
-            subset.push_back(exps[ei].cands[children[i].cand]);
-            scored.push_back(i);
-          }
+      auto flush = [&](std::size_t ei) {
         if (!subset.empty()) batch.add(beam[exps[ei].node].state, exps[ei].target, subset);
+        subset.clear();
+      };
+      for (std::size_t i = 0; i < children.size(); ++i) {  // children come grouped by expansion
+        if (i > 0 && children[i].expansion != children[i - 1].expansion) flush(children[i - 1].expansion);
+        if (lighter(cutoff, children[i])) continue;
+        subset.push_back(exps[children[i].expansion].cands[children[i].cand]);
+        scored.push_back(i);
       }
+      flush(children.back().expansion);
       policy.log_probs(batch, scores);
       ++out.stats.policy_calls;
       for (std::size_t k = 0; k < scored.size(); ++k) {

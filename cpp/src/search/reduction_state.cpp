@@ -121,6 +121,16 @@ const std::optional<Expression>& ReductionState::raw_equation(const Action& a) c
   return it->second;
 }
 
+namespace {
+
+// The validity rule of an action's substituted equation: nothing outside the target's sector and
+// its subsectors.
+bool within_sectors(const Expression& eq, SectorId sec, int n) {
+  return std::none_of(eq.terms().begin(), eq.terms().end(), [&](auto& t) { return (sector_of(t.first, n) & ~sec) != 0; });
+}
+
+}  // namespace
+
 bool ReductionState::candidate(const Integral& target, const Action& a, Candidate& out) const {
   const int n = ctx_->n();
   const SectorId sec = sector_of(target, n);
@@ -133,8 +143,7 @@ bool ReductionState::candidate(const Integral& target, const Action& a, Candidat
   Expression eq = *raw;
   table_.resolve(eq);
   if (!eq.contains(target)) return false;
-  for (auto& [x, c] : eq.terms())
-    if ((sector_of(x, n) & ~sec) != 0) return false;
+  if (!within_sectors(eq, sec, n)) return false;
   out.action = a;
   out.equation = std::make_shared<const Expression>(std::move(eq));
   return true;
@@ -179,8 +188,7 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
   std::vector<Candidate> out;
   for (auto& [a, eq] : rc.map) {
     if (!eq || !eq->contains(target)) continue;
-    if (std::any_of(eq->terms().begin(), eq->terms().end(), [&](auto& t) { return (sector_of(t.first, n) & ~sec) != 0; }))
-      continue;
+    if (!within_sectors(*eq, sec, n)) continue;
     const bool is_direct = std::binary_search(direct.begin(), direct.end(), a, action_less);
     out.push_back(Candidate{Action{a.first, a.second, is_direct}, eq});
   }
