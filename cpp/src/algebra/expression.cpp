@@ -32,28 +32,49 @@ u64 Expression::coef(const Integral& x) const {
   return it != terms_.end() && it->first == x ? it->second : 0;
 }
 
-void Expression::add_scaled(const Expression& other, u64 f, nmod_t m) {
+template <class OnNew, class OnCancel>
+void Expression::merge_scaled(const Expression& other, u64 f, nmod_t m, const Integral* drop, OnNew&& on_new,
+                              OnCancel&& on_cancel) {
   if (f == 0 || other.terms_.empty()) return;
   const u64 f_pre = nmod_mul_precomp(f, m);  // f is fixed: multiply without dividing
-  std::vector<Entry> out;
+  // Merged into scratch space, then copied back: terms cancel often, and a result built in place
+  // of the sum of both sizes would keep that capacity.
+  thread_local std::vector<Entry> out;
+  out.clear();
   out.reserve(terms_.size() + other.terms_.size());
   auto i = terms_.begin();
   auto j = other.terms_.begin();
   IntegralLess less;
   while (i != terms_.end() || j != other.terms_.end()) {
     if (j == other.terms_.end() || (i != terms_.end() && less(i->first, j->first))) {
-      out.push_back(*i++);
+      if (!drop || !(i->first == *drop)) out.push_back(*i);
+      ++i;
     } else if (i == terms_.end() || less(j->first, i->first)) {
       out.emplace_back(j->first, nmod_mul_shoup(f, f_pre, j->second, m));
+      on_new(j->first);
       ++j;
     } else {
       u64 v = nmod_add(i->second, nmod_mul_shoup(f, f_pre, j->second, m), m);
       if (v) out.emplace_back(i->first, v);
+      else on_cancel(i->first);
       ++i;
       ++j;
     }
   }
-  terms_ = std::move(out);
+  terms_.assign(out.begin(), out.end());
+}
+
+void Expression::add_scaled(const Expression& other, u64 f, nmod_t m) {
+  merge_scaled(other, f, m, nullptr, [](const Integral&) {}, [](const Integral&) {});
+}
+
+bool Expression::substitute(const Integral& x, const Expression& v, nmod_t m, std::vector<Integral>& appeared,
+                            std::vector<Integral>& cancelled) {
+  const u64 f = coef(x);
+  if (f == 0) return false;
+  merge_scaled(
+      v, f, m, &x, [&](const Integral& y) { appeared.push_back(y); }, [&](const Integral& y) { cancelled.push_back(y); });
+  return true;
 }
 
 u64 Expression::take(const Integral& x) {

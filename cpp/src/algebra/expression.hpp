@@ -35,12 +35,20 @@ class Expression {
 
   // this += f * other
   void add_scaled(const Expression& other, u64 f, nmod_t m);
+  // Substitutes x -> v (v must not contain x), appending the integrals that appear (absent
+  // before) and those that cancel. False when x is absent (nothing changes).
+  bool substitute(const Integral& x, const Expression& v, nmod_t m, std::vector<Integral>& appeared,
+                  std::vector<Integral>& cancelled);
   // Removes x and returns its coefficient (0 if absent).
   u64 take(const Integral& x);
 
   bool operator==(const Expression& o) const { return terms_ == o.terms_; }
 
  private:
+  template <class OnNew, class OnCancel>
+  void merge_scaled(const Expression& other, u64 f, nmod_t m, const Integral* drop, OnNew&& on_new,
+                    OnCancel&& on_cancel);
+
   std::vector<Entry> terms_;
 };
 

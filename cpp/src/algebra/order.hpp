@@ -22,14 +22,22 @@ struct OrderKey {
 
 class LaportaOrder {
  public:
-  LaportaOrder(int n, const std::vector<Integral>& preferred) : n_(n), preferred_(preferred.begin(), preferred.end()) {}
+  LaportaOrder(int n, const std::vector<Integral>& preferred)
+      : n_(n), preferred_(preferred.begin(), preferred.end()), preferred_sector_(std::size_t{1} << n, 0) {
+    for (const Integral& x : preferred) preferred_sector_[sector_of(x, n)] = 1;
+  }
 
-  OrderKey key(const Integral& x) const {
+  // The leading word of key(x), which decides most comparisons.
+  std::uint64_t hi(const Integral& x) const {
     SectorId sec = sector_of(x, n_);
-    OrderKey k;
-    const std::uint64_t non_preferred = preferred_.count(x) ? 0 : 1;
-    k.hi = (std::uint64_t(lines_of(sec)) << 56) | (std::uint64_t(sec) << 24) | (non_preferred << 23) |
+    // Searches rank every term they meet: look up the preferred set only in sectors that have one.
+    const std::uint64_t non_preferred = preferred_sector_[sec] && preferred_.count(x) ? 0 : 1;
+    return (std::uint64_t(lines_of(sec)) << 56) | (std::uint64_t(sec) << 24) | (non_preferred << 23) |
            (std::uint64_t(r_of(x, n_)) << 12) | std::uint64_t(s_of(x, n_));
+  }
+  OrderKey key(const Integral& x) const {
+    OrderKey k;
+    k.hi = hi(x);
     for (int i = 0; i < n_; ++i) {
       int v = x.a[n_ - 1 - i];
       k.tie[i] = static_cast<std::uint8_t>(v < 0 ? -v : v);
@@ -43,6 +51,7 @@ class LaportaOrder {
  private:
   int n_;
   std::unordered_set<Integral, IntegralHash> preferred_;
+  std::vector<char> preferred_sector_;  // by sector id
 };
 
 }  // namespace sailir

@@ -1,6 +1,7 @@
 #include "search/beam_search.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
@@ -30,49 +31,6 @@ std::size_t content_hash(const Expression& e) {
   return h;
 }
 
-// Order keys of the integrals a job meets, computed once each: ranking children looks up every
-// term of every candidate equation, so the table is flat (open addressing), not node-based.
-class KeyCache {
- public:
-  explicit KeyCache(const LaportaOrder& order) : order_(order), slots_(1024) {}
-  const OrderKey& get(const Integral& x) {
-    for (std::size_t i = IntegralHash{}(x) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-      Slot& s = slots_[i];
-      if (s.used && s.x == x) return s.key;
-      if (!s.used) {
-        if (2 * (used_ + 1) > slots_.size()) {
-          grow();
-          return get(x);
-        }
-        s = Slot{x, order_.key(x), true};
-        ++used_;
-        return s.key;
-      }
-    }
-  }
-
- private:
-  struct Slot {
-    Integral x;
-    OrderKey key;
-    bool used = false;
-  };
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    for (const Slot& s : old)
-      if (s.used)
-        for (std::size_t i = IntegralHash{}(s.x) & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1))
-          if (!slots_[i].used) {
-            slots_[i] = s;
-            break;
-          }
-  }
-  const LaportaOrder& order_;
-  std::vector<Slot> slots_;
-  std::size_t used_ = 0;
-};
-
 struct Node {
   ReductionState state;
   double score = 0;
@@ -94,6 +52,7 @@ struct Child {
 };
 
 constexpr double kUnscored = -1e300;  // children outside the weight levels that compete
+constexpr long kHeavy = std::numeric_limits<long>::max();  // summed weight not computed (it cannot matter)
 
 // The targets a node offers: the canonical one, then others tied with it at its weight level.
 std::vector<Integral> targets_of(const FamilyContext& ctx, const ReductionState& s, int tied) {
@@ -137,7 +96,6 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     out.value = beam[0].state.expression();
     return out;
   }
-  KeyCache keys(order);
   PolicyBatch batch;
   std::vector<float> scores;
   std::vector<Expansion> exps;
@@ -165,30 +123,46 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     // Rank every child by the weight it would leave, from the candidate equation alone (ignoring
     // cancellations), and build only the ones that make the beam.
     children.clear();
+    std::vector<long> base_total(exps.size());
     for (std::size_t ei = 0; ei < exps.size(); ++ei) {
       const Expansion& e = exps[ei];
-      const auto& et = beam[e.node].state.expression().terms();
       OrderKey base{};
       long total = 0;
-      for (auto& [y, c] : et) {
+      for (auto& [y, c] : beam[e.node].state.expression().terms()) {
         if (ctx.is_master(y) || y == e.target) continue;
-        const OrderKey& k = keys.get(y);
+        const OrderKey k = order.key(y);
         if (base < k) base = k;
         if (sector_of(y, n) == sec) total += weight(y, n);
       }
+      base_total[ei] = total;
       for (std::size_t ci = 0; ci < e.cands.size(); ++ci) {
-        OrderKey mk = base;
-        long tot = total;
+        const OrderKey& top = e.cands[ci].top;
+        children.push_back(Child{ei, ci, kUnscored, base < top ? top : base, kHeavy});
+      }
+    }
+    // The summed weight, where it can matter: every child under `total`; under `both`, only those
+    // whose highest integral is as low as the width-th lowest (the others lose on that alone).
+    if (opt.ranking != BeamRanking::max_weight) {
+      OrderKey limit{};
+      const std::size_t w = std::min(children.size(), static_cast<std::size_t>(opt.width)) - 1;
+      if (opt.ranking == BeamRanking::both) {
+        std::vector<OrderKey> tops(children.size());
+        for (std::size_t i = 0; i < children.size(); ++i) tops[i] = children[i].max_key;
+        std::nth_element(tops.begin(), tops.begin() + static_cast<std::ptrdiff_t>(w), tops.end());
+        limit = tops[w];
+      }
+      for (Child& ch : children) {
+        if (opt.ranking == BeamRanking::both && limit < ch.max_key) continue;
+        const Expansion& e = exps[ch.expansion];
+        const auto& et = beam[e.node].state.expression().terms();
+        long tot = base_total[ch.expansion];
         std::size_t j = 0;  // both term lists are sorted: walk the expression alongside
-        for (auto& [y, c] : e.cands[ci].equation->terms()) {
-          if (y == e.target || ctx.is_master(y)) continue;
-          const OrderKey& k = keys.get(y);
-          if (mk < k) mk = k;
-          if (sector_of(y, n) != sec) continue;
+        for (auto& [y, c] : e.cands[ch.cand].equation->terms()) {
+          if (y == e.target || sector_of(y, n) != sec || ctx.is_master(y)) continue;
           while (j < et.size() && IntegralLess{}(et[j].first, y)) ++j;
           if (j == et.size() || !(et[j].first == y)) tot += weight(y, n);
         }
-        children.push_back(Child{ei, ci, kUnscored, mk, tot});
+        ch.total = tot;
       }
     }
     // max: the highest integral left, then the score; total: the summed weight, then the score;
@@ -207,6 +181,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     // The policy decides only among children as light as the width-th lightest: it scores those
     // (log-probabilities normalised over them), and a long job's thousands of heavier candidates
     // cost no features. Scores are per candidate, so the choice among them is the same.
+    std::vector<std::size_t> scored;
     {
       std::vector<std::size_t> idx(children.size());
       for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
@@ -215,7 +190,6 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
                        [&](auto a, auto b) { return lighter(children[a], children[b]); });
       const Child cutoff = children[idx[w]];
       batch.clear();
-      std::vector<std::size_t> scored;
       std::vector<Candidate> subset;
       auto flush = [&](std::size_t ei) {
         if (!subset.empty()) batch.add(beam[exps[ei].node].state, exps[ei].target, subset);
@@ -235,8 +209,9 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
         c.score = beam[exps[c.expansion].node].score + scores[k];
       }
     }
-    std::vector<std::size_t> order_idx(children.size());
-    for (std::size_t i = 0; i < children.size(); ++i) order_idx[i] = i;
+    // The scored children are lighter than all others: rank them first, the rest only if
+    // duplicates leave the beam short.
+    std::vector<std::size_t> order_idx = scored;
     std::sort(order_idx.begin(), order_idx.end(), [&](auto a, auto b) { return better(children[a], children[b]); });
     // A search whose highest integral has not come down for `patience` steps is climbing away
     // (typically into ever more numerator powers): give up early, the caller retries or falls back.
@@ -251,25 +226,38 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
 
     std::vector<Node> next;
     std::unordered_set<std::size_t> seen_state;
-    for (std::size_t ci : order_idx) {
-      if (next.size() >= static_cast<std::size_t>(opt.width)) break;
-      const Child& c = children[ci];
+    for (std::size_t k = 0; k < order_idx.size() && next.size() < static_cast<std::size_t>(opt.width); ++k) {
+      const Child& c = children[order_idx[k]];
       const Expansion& e = exps[c.expansion];
       Node& parent = beam[e.node];
+      const Candidate chosen = e.cands[c.cand];
       // One state per step: the child is always kept, so it takes its parent's state (and the
-      // equations resolved through its table) instead of a copy.
+      // equations resolved through its table) instead of a copy; the other candidates are
+      // dropped first, so that updating the equations they shared copies nothing.
       Node child = opt.width == 1 ? Node{std::move(parent.state), c.score, std::move(parent.steps)}
                                   : Node{parent.state, c.score, parent.steps};
-      child.state.apply(e.target, e.cands[c.cand]);
-      if (!seen_state.insert(content_hash(child.state.expression())).second) continue;
-      child.steps.push_back(PathStep{e.target, e.cands[c.cand].action});
-      if (job_done(ctx, x, child.state.expression())) {
-        out.solved = true;
-        out.value = child.state.expression();
-        out.steps = std::move(child.steps);
-        return out;
+      if (opt.width == 1)
+        for (Expansion& other : exps) other.cands.clear();
+      child.state.apply(e.target, chosen);
+      if (seen_state.insert(content_hash(child.state.expression())).second) {
+        child.steps.push_back(PathStep{e.target, chosen.action});
+        if (job_done(ctx, x, child.state.expression())) {
+          out.solved = true;
+          out.value = child.state.expression();
+          out.steps = std::move(child.steps);
+          return out;
+        }
+        next.push_back(std::move(child));
       }
-      next.push_back(std::move(child));
+      if (k + 1 == order_idx.size() && order_idx.size() == scored.size() && next.size() < static_cast<std::size_t>(opt.width)) {
+        std::vector<char> is_scored(children.size(), 0);
+        for (std::size_t i : scored) is_scored[i] = 1;
+        std::vector<std::size_t> rest;
+        for (std::size_t i = 0; i < children.size(); ++i)
+          if (!is_scored[i]) rest.push_back(i);
+        std::sort(rest.begin(), rest.end(), [&](auto a, auto b) { return better(children[a], children[b]); });
+        order_idx.insert(order_idx.end(), rest.begin(), rest.end());
+      }
     }
     beam = std::move(next);
   }

@@ -149,15 +149,132 @@ bool ReductionState::candidate(const Integral& target, const Action& a, Candidat
   return true;
 }
 
+namespace {
+
+// A set of equation ids (open addressing with tombstones): which equations hold an integral.
+// Terms appear and cancel in thousands of equations per step, so both must cost O(1).
+class IdSet {
+ public:
+  void insert(std::uint32_t id) {
+    if (2 * (used_ + 1) > slots_.size()) rehash(std::max<std::size_t>(8, 4 * size_));
+    std::size_t i = slot(id), tomb = kNone;
+    for (; slots_[i] != kEmpty; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == id) return;
+      if (slots_[i] == kTomb && tomb == kNone) tomb = i;
+    }
+    if (tomb != kNone) i = tomb;
+    else ++used_;
+    slots_[i] = id;
+    ++size_;
+  }
+  void erase(std::uint32_t id) {
+    if (slots_.empty()) return;
+    for (std::size_t i = slot(id); slots_[i] != kEmpty; i = (i + 1) & (slots_.size() - 1))
+      if (slots_[i] == id) {
+        slots_[i] = kTomb;
+        --size_;
+        return;
+      }
+  }
+  // The ids in ascending order.
+  std::vector<std::uint32_t> sorted() const {
+    std::vector<std::uint32_t> out;
+    out.reserve(size_);
+    for (std::uint32_t v : slots_)
+      if (v < kTomb) out.push_back(v);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu, kTomb = 0xFFFFFFFEu;
+  static constexpr std::size_t kNone = ~std::size_t{0};
+  // Fibonacci hashing: the high bits of the product are well mixed, the low ones are not.
+  std::size_t slot(std::uint32_t id) const { return static_cast<std::uint32_t>(id * 0x9E3779B1u) >> shift_; }
+  void rehash(std::size_t want) {
+    std::size_t cap = 8;
+    shift_ = 29;
+    while (cap < want) cap *= 2, --shift_;
+    std::vector<std::uint32_t> old(cap, kEmpty);
+    old.swap(slots_);
+    used_ = size_ = 0;
+    for (std::uint32_t v : old)
+      if (v < kTomb) insert(v);
+  }
+  std::vector<std::uint32_t> slots_;
+  std::size_t used_ = 0, size_ = 0;  // used_ counts tombstones too
+  int shift_ = 29;
+};
+
+}  // namespace
+
+struct ReductionState::ResolvedCache {
+  // One equation with what a step asks of it, updated whenever the equation changes, so that
+  // offering and ranking a candidate costs a lookup instead of a walk over its terms.
+  struct Entry {
+    int op = 0;
+    Integral seed;
+    std::shared_ptr<Expression> eq;  // null: outside the family
+    SectorId sectors = 0;            // union of the sectors of its terms
+    OrderKey top[2]{};               // the two highest non-masters (all-zero: none) ...
+    Integral top_x[2]{};             // ... and which integrals they are
+  };
+  SeedRegion region;  // the region the equations were gathered in
+  std::vector<Entry> entries;
+  std::unordered_map<std::pair<int, Integral>, std::uint32_t, ActionHash> ids;  // (op, seed) -> entry
+  // non-master integral -> entries whose equation holds or held it: a step touches only those.
+  // Terms cancel often, so ids are not removed when they do (a step checks); instead the sets are
+  // rebuilt once the terms that appeared since the last rebuild outnumber the live ones threefold.
+  std::unordered_map<Integral, IdSet, IntegralHash> holders;
+  std::size_t live = 0, churn = 0;  // terms in the equations; terms added to them since the rebuild
+  void rebuild_holders(const FamilyContext& ctx) {
+    holders.clear();
+    live = churn = 0;
+    for (std::uint32_t id = 0; id < entries.size(); ++id)
+      if (entries[id].eq) hold(ctx, id);
+  }
+  void hold(const FamilyContext& ctx, std::uint32_t id) {
+    live += entries[id].eq->size();
+    for (auto& [y, c] : entries[id].eq->terms())
+      if (!ctx.is_master(y)) holders[y].insert(id);
+  }
+  std::unordered_set<Integral, IntegralHash> expanded;  // keys whose surrounding equations are all in entries
+};
+
+namespace {
+
+// Recomputes what steps ask of an equation after it changed.
+void summarize(const FamilyContext& ctx, ReductionState::ResolvedCache::Entry& e) {
+  const int n = ctx.n();
+  const LaportaOrder& order = ctx.order();
+  e.sectors = 0;
+  e.top[0] = e.top[1] = OrderKey{};
+  for (auto& [x, c] : e.eq->terms()) {
+    e.sectors |= sector_of(x, n);
+    if (order.hi(x) < e.top[1].hi || ctx.is_master(x)) continue;  // most terms: the leading word decides
+    const OrderKey k = order.key(x);
+    if (e.top[0] < k) {
+      e.top[1] = e.top[0], e.top_x[1] = e.top_x[0];
+      e.top[0] = k, e.top_x[0] = x;
+    } else if (e.top[1] < k) {
+      e.top[1] = k, e.top_x[1] = x;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region) const {
   const IdentitySet& ids = ctx_->identities();
   const int n = ctx_->n();
   ResolvedCache& rc = *resolved_;
-  if (!(rc.region == region)) rc = ResolvedCache{region, {}, {}};
+  if (!(rc.region == region)) {
+    rc = ResolvedCache{};
+    rc.region = region;
+  }
   // Every equation that can contain the target after substitution is seeded around the target
   // (direct) or around a key whose value contains it (indirect): gather those not met yet.
-  using ActionKey = std::pair<int, Integral>;
-  std::vector<ActionKey> direct;
+  std::vector<std::uint32_t> direct;
   auto gather = [&](const Integral& center, bool is_direct) {
     for (int op = 0; op < ids.size(); ++op)
       for (int k = 0; k < ids.terms(op); ++k) {
@@ -165,37 +282,41 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
         const auto& sh = ids.shift(op, k);
         for (int i = 0; i < n; ++i) a.seed.a[i] = static_cast<std::int8_t>(center.a[i] - sh[i]);
         if (!region.contains(a.seed, n)) continue;
-        if (is_direct) direct.emplace_back(op, a.seed);
-        auto [it, fresh] = rc.map.try_emplace({op, a.seed});
+        const auto id = static_cast<std::uint32_t>(rc.entries.size());
+        auto [it, fresh] = rc.ids.try_emplace({op, a.seed}, id);
+        if (is_direct) direct.push_back(it->second);
         if (!fresh) continue;
+        ResolvedCache::Entry& e = rc.entries.emplace_back();
+        e.op = op;
+        e.seed = a.seed;
         if (const auto& raw = raw_equation(a)) {
-          auto eq = std::make_shared<Expression>(*raw);
-          table_.resolve(*eq);
-          it->second = std::move(eq);
+          e.eq = std::make_shared<Expression>(*raw);
+          table_.resolve(*e.eq);
+          summarize(*ctx_, e);
+          rc.hold(*ctx_, id);
         }
       }
-  };
-  auto action_less = [](const ActionKey& x, const ActionKey& y) {
-    return x.first != y.first ? x.first < y.first : IntegralLess{}(x.second, y.second);
   };
   gather(target, true);
   for (const Integral& key : table_.keys_using(target))
     if (rc.expanded.insert(key).second) gather(key, false);
-  std::sort(direct.begin(), direct.end(), action_less);
+  std::sort(direct.begin(), direct.end());
 
   // Valid: contains the target, and nothing outside the target's sector and its subsectors.
   const SectorId sec = sector_of(target, n);
   std::vector<Candidate> out;
-  for (auto& [a, eq] : rc.map) {
-    if (!eq || !eq->contains(target)) continue;
-    if (!within_sectors(*eq, sec, n)) continue;
-    const bool is_direct = std::binary_search(direct.begin(), direct.end(), a, action_less);
-    out.push_back(Candidate{Action{a.first, a.second, is_direct}, eq});
+  if (auto it = rc.holders.find(target); it != rc.holders.end()) {
+    for (std::uint32_t id : it->second.sorted()) {
+      const ResolvedCache::Entry& e = rc.entries[id];
+      if ((e.sectors & ~sec) != 0 || !e.eq->contains(target)) continue;
+      const OrderKey& top = e.top_x[0] == target ? e.top[1] : e.top[0];
+      out.push_back(Candidate{Action{e.op, e.seed, std::binary_search(direct.begin(), direct.end(), id)}, e.eq, top});
+    }
   }
-  // A fixed order (the map's is not): direct ones first, then by identity and seed.
+  // A fixed order: direct ones first, then by identity and seed.
   std::sort(out.begin(), out.end(), [&](const Candidate& x, const Candidate& y) {
     if (x.action.direct != y.action.direct) return x.action.direct;
-    return action_less({x.action.op, x.action.seed}, {y.action.op, y.action.seed});
+    return x.action.op != y.action.op ? x.action.op < y.action.op : IntegralLess{}(x.action.seed, y.action.seed);
   });
   return out;
 }
@@ -211,12 +332,25 @@ void ReductionState::apply(const Integral& target, const Candidate& c) {
   expr_.add_scaled(value, expr_.take(target), m);
   if (resolved_.use_count() > 1) {
     resolved_ = std::make_shared<ResolvedCache>();  // the other copies keep the old table's
-  } else {
-    for (auto& [a, eq] : resolved_->map)
-      if (eq && eq->contains(target)) {
-        if (eq.use_count() > 1) eq = std::make_shared<Expression>(*eq);  // a candidate still holds it
-        eq->add_scaled(value, eq->take(target), m);
-      }
+  } else if (auto it = resolved_->holders.find(target); it != resolved_->holders.end()) {
+    // Only the equations that hold the target change; the target never comes back (it is a key).
+    ResolvedCache& rc = *resolved_;
+    const std::vector<std::uint32_t> ids = it->second.sorted();
+    rc.holders.erase(it);
+    std::vector<Integral> appeared, cancelled;
+    for (std::uint32_t id : ids) {
+      ResolvedCache::Entry& e = rc.entries[id];
+      if (e.eq.use_count() > 1) e.eq = std::make_shared<Expression>(*e.eq);  // a candidate still holds it
+      appeared.clear();
+      cancelled.clear();
+      if (!e.eq->substitute(target, value, m, appeared, cancelled)) continue;
+      summarize(*ctx_, e);
+      for (const Integral& y : appeared)
+        if (!ctx_->is_master(y)) rc.holders[y].insert(id);
+      rc.churn += appeared.size();
+      rc.live = rc.live + appeared.size() - cancelled.size() - 1;
+    }
+    if (rc.churn > 3 * rc.live + 4096) rc.rebuild_holders(*ctx_);
   }
   table_.insert(target, std::move(value));
 }

@@ -93,6 +93,7 @@ struct SeedRegion {
 struct Candidate {
   Action action;
   std::shared_ptr<const Expression> equation;  // shared with the state's resolved equations
+  OrderKey top{};  // the highest non-master of the equation other than the target (all-zero: none)
 };
 
 // Feature widths for an n-propagator family (see feature_spec for the meaning of each column).
@@ -161,12 +162,6 @@ struct ActionHash {
 
 struct ReductionState::EquationCache {
   std::unordered_map<std::pair<int, Integral>, std::optional<Expression>, ActionHash> map;
-};
-
-struct ReductionState::ResolvedCache {
-  SeedRegion region;  // the region the equations were gathered in
-  std::unordered_map<std::pair<int, Integral>, std::shared_ptr<Expression>, ActionHash> map;  // null: outside the family
-  std::unordered_set<Integral, IntegralHash> expanded;  // keys whose surrounding equations are all in map
 };
 
 }  // namespace sailir
