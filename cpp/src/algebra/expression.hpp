@@ -3,6 +3,9 @@
 // key), updated incrementally through a reverse index instead of rebuilding on every insert.
 #pragma once
 
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -13,8 +16,21 @@
 
 namespace sailir {
 
+// Lexicographic order of the signed powers. Merges and lookups compare terms all the time, so
+// the 16 bytes are compared as two big-endian words with the sign bits flipped (the same order
+// as comparing byte by byte).
 struct IntegralLess {
-  bool operator()(const Integral& x, const Integral& y) const { return x.a < y.a; }
+  static std::uint64_t word(const Integral& x, int i) {
+    std::uint64_t w;
+    std::memcpy(&w, x.a.data() + 8 * i, sizeof w);
+    w ^= 0x8080808080808080ULL;  // signed bytes -> unsigned with the same order
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    return w;
+  }
+  bool operator()(const Integral& x, const Integral& y) const {
+    const std::uint64_t x0 = word(x, 0), y0 = word(y, 0);
+    return x0 != y0 ? x0 < y0 : word(x, 1) < word(y, 1);
+  }
 };
 
 // Terms sorted by key bytes, coefficients nonzero.
