@@ -1,6 +1,8 @@
 // The learned reduction on the triangle-box family with the shipped policy: jobs, the scheduler,
 // the Laporta fallback and its accounting, and reduction paths (text round trip, replay at
 // another prime, refusal of a path that does not fit).
+#include <algorithm>
+
 #include "check.hpp"
 #include "family/family_source.hpp"
 #include "laporta/laporta.hpp"
@@ -46,6 +48,33 @@ int main() {
       std::vector<PathStep> cut(job.steps.begin(), job.steps.end() - 1);
       CHECK(!replay_job(ctx, x, cut, again, why) && !why.empty());
     }
+  }
+
+  // A job that continues the final state of an earlier job of its sector (as a worker does):
+  // its value is still right (checked through Laporta), and it replays from the same state only.
+  {
+    FamilyContext ctx(family, req.point, req.prime, req.preferred);
+    const Integral x1 = req.targets[0], x2 = req.targets[1];  // one sector, x1 above x2
+    std::optional<ReductionState> warm;
+    JobOutcome first = beam_reduce(ctx, policy, x1, BeamOptions{}, &warm);
+    CHECK(first.solved && warm && warm->table().size() == first.steps.size());
+    const ReductionState start = *warm;
+    JobOutcome second = beam_reduce(ctx, policy, x2, BeamOptions{}, &warm);
+    CHECK(second.solved && job_done(ctx, x2, second.value) && warm);
+    std::vector<Integral> terms{x2};
+    for (auto& [y, c] : second.value.terms()) terms.push_back(y);
+    LaportaReducer lap(family, req.point, req.prime, req.preferred);
+    auto red = lap.reduce(terms, req.options);
+    std::vector<u64> lhs(ctx.masters().size()), rhs(ctx.masters().size());
+    for (auto [k, c] : red[0]) lhs[k] = c;
+    for (std::size_t i = 1; i < terms.size(); ++i)
+      for (auto [k, c] : red[i])
+        rhs[k] = nmod_add(rhs[k], nmod_mul(second.value.coef(terms[i]), c, ctx.modulus()), ctx.modulus());
+    CHECK(lhs == rhs);
+    std::optional<ReductionState> from = start;
+    Expression again;
+    std::string why;
+    CHECK(replay_job(ctx, x2, second.steps, again, why, &from) && again == second.value && from);
   }
 
   // A dotted integral of a lower sector cannot come down without numerators climbing first. With
@@ -101,6 +130,11 @@ int main() {
   FamilyDef bubble = load_family("bubble");
   CHECK_THROWS(ReductionPath::parse(text, bubble));
   CHECK_THROWS(ReductionPath::parse("sailir-path 1\nfamily x", family));
+  {  // a job may only continue an earlier policy job, and only one job may continue it
+    std::string forward = text;
+    const auto at = forward.find('\n', forward.find("\njob ") + 1);
+    CHECK_THROWS(ReductionPath::parse(forward.insert(at, " after 0"), family));
+  }
   CHECK_THROWS(ReductionPath::parse(text.substr(0, text.size() / 2), family));
 
   // Lower-sector integrals whose jobs need wider seeds: no fallback, and the path replays.
@@ -113,7 +147,17 @@ int main() {
     CHECK(d.stats.fallbacks == 0 && d.stats.retries > 0 && d.result.warnings.empty());
     CHECK(d.result.coefficients == laporta(family, dotted, dotted.prime));
     ReductionPath p = ReductionPath::parse(d.path.to_text(n), family);
+    CHECK(std::any_of(p.jobs.begin(), p.jobs.end(), [](const PathJob& j) { return j.after >= 0; }));
     CHECK(replay_path(family, dotted.point, other, p, 2).result.coefficients == laporta(family, dotted, other));
+    // Two jobs continuing one state do not form a chain: refused.
+    for (std::size_t j = 0; j < p.jobs.size(); ++j)
+      if (p.jobs[j].after >= 0) {
+        ReductionPath fork = p;
+        fork.jobs.push_back(fork.jobs[j]);
+        CHECK_THROWS(replay_path(family, dotted.point, other, fork, 1));
+        CHECK_THROWS(ReductionPath::parse(fork.to_text(n), family));
+        break;
+      }
   }
 
   // Failed jobs are never cached as solved: with one beam step and no fallback the reduction

@@ -59,7 +59,7 @@ def test_learned_agrees_with_laporta_and_verifies(env: dict[str, str], tmp_path:
     assert learned["check_prime"] is not None and learned["warnings"] == []
     # The saved path: one job solved by the policy, steps as (target, op, seed).
     text = path.read_text().splitlines()
-    assert text[0] == "sailir-path 1" and any(line.startswith(f"job {INTEGRAL} policy") for line in text)
+    assert text[0] == "sailir-path 2" and any(line.startswith(f"job {INTEGRAL} policy") for line in text)
     assert sum(line.startswith("step ") for line in text) == stats["path_steps"]
 
 
@@ -118,7 +118,7 @@ def test_bad_input_codes_with_the_learned_method(env: dict[str, str], tmp_path: 
     bad([*learned, "--masters", str(tmp_path / "none.txt"), INTEGRAL], env, 7, "none.txt")
     bad([*learned, "--replay", str(tmp_path / "none.path")], env, 7, "none.path")
     garbage = tmp_path / "garbage.path"
-    garbage.write_text("sailir-path 1\nfamily trianglebox 0123\n")
+    garbage.write_text("sailir-path 2\nfamily trianglebox 0123\n")
     bad(["--replay", str(garbage)], env, 2, "line 2", "family")
 
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -145,7 +146,18 @@ class JobScheduler {
     opt_.progress(p);
   }
 
+  // What a worker carries from one job to the next: the final state of its last job, which the
+  // next job continues when it lies in the same sector. Jobs of one sector eliminate largely the
+  // same integrals; continuing the table spares each job the elimination its predecessor did.
+  static constexpr std::size_t kCarryTableTerms = 200'000, kCarryResolvedTerms = 300'000;
+  struct Carry {
+    std::optional<ReductionState> state;
+    SectorId sector = 0;
+    long job = -1;  // its index in finished_
+  };
+
   void work() {
+    Carry carry;
     std::unique_lock lock(mu_);
     for (;;) {
       work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
@@ -156,7 +168,11 @@ class JobScheduler {
       e.state = State::running;
       ++running_;
       lock.unlock();
-      Entry result = solve(x);
+      Entry result = solve(x, carry);
+      // What a worker keeps is bounded: past these sizes the next job gathers its identities
+      // again, or starts afresh.
+      if (carry.state && carry.state->table_terms() > kCarryTableTerms) carry.state.reset();
+      if (carry.state && carry.state->resolved_terms() > kCarryResolvedTerms) carry.state->drop_resolved();
       lock.lock();
       --running_;
       e.value = std::move(result.value);
@@ -165,6 +181,7 @@ class JobScheduler {
       e.state = result.state;
       if (e.state == State::done) {
         finished_.push_back(x);
+        carry.job = carry.state ? static_cast<long>(finished_.size()) - 1 : -1;
         // The integrals of a job's value are jobs too (unless they cancel in the targets, which is
         // rare): queue them now, so that idle workers need not wait for the substitution.
         for (auto& [y, c] : e.value.terms())
@@ -175,9 +192,15 @@ class JobScheduler {
   }
 
   // One job: beam search, then wider seed regions, then Laporta. Never cached as solved unless solved.
-  Entry solve(const Integral& x) {
+  Entry solve(const Integral& x, Carry& carry) {
     Entry out;
     out.path.integral = x;
+    const SectorId sec = sector_of(x, ctx_.n());
+    if (carry.state && carry.sector != sec) carry.state.reset();
+    carry.sector = sec;
+    // Carried states serve width 1 (a wider beam copies states, and the copies start afresh).
+    std::optional<ReductionState>* warm = opt_.beam.width == 1 ? &carry.state : nullptr;
+    long after = carry.state ? carry.job : -1;
     BeamOptions beam = opt_.beam;
     LearnedStats local;
     ++local.jobs;
@@ -190,7 +213,7 @@ class JobScheduler {
         if (beam.seed_r_extra >= 0) ++beam.seed_r_extra;
         if (beam.seed_s_extra >= 0) ++beam.seed_s_extra;
       }
-      JobOutcome o = beam_reduce(ctx_, policy_, x, beam);
+      JobOutcome o = beam_reduce(ctx_, policy_, x, beam, warm);
       local.beam_steps += o.stats.steps;
       local.policy_calls += o.stats.policy_calls;
       local.states_expanded += o.stats.states_expanded;
@@ -199,11 +222,13 @@ class JobScheduler {
         out.state = State::done;
         out.value = std::move(o.value);
         out.path.steps = std::move(o.steps);
+        out.path.after = after;
         merge(local);
         return out;
       }
       ++local.failed_jobs;
       why = o.failure;
+      after = -1;  // a failed search used up the carried state: retries start afresh
     }
     const std::string name = format_integral(x, ctx_.n());
     if (!opt_.fallback) {
@@ -316,18 +341,31 @@ ReplayResult replay_path(const FamilyDef& family, const NumericPoint& point, u64
   req.prime = prime;
   req.preferred = path.masters;
   LaportaFallback laporta(family, req);
-  // Jobs are independent given the path: replay them on `threads` threads.
+  // Chains of jobs (each continuing the state of the one before) are independent given the path:
+  // replay them on `threads` threads.
+  std::vector<long> heads, continued_by(path.jobs.size(), -1);
+  for (std::size_t j = 0; j < path.jobs.size(); ++j) {
+    const long a = path.jobs[j].after;
+    if (a < 0) heads.push_back(static_cast<long>(j));
+    else if (a >= static_cast<long>(j) || path.jobs[a].laporta || continued_by[a] >= 0)
+      throw VerificationError("the path continues job " + std::to_string(a) + " where it cannot");
+    else continued_by[a] = static_cast<long>(j);
+  }
   std::vector<Expression> values(path.jobs.size());
   std::vector<std::string> errors(path.jobs.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    for (std::size_t j; (j = next++) < path.jobs.size();) {
-      const PathJob& job = path.jobs[j];
-      try {
-        if (job.laporta) values[j] = laporta.reduce(ctx, job.integral);
-        else replay_job(ctx, job.integral, job.steps, values[j], errors[j]);
-      } catch (const std::exception& e) {
-        errors[j] = e.what();
+    for (std::size_t h; (h = next++) < heads.size();) {
+      std::optional<ReductionState> carried;
+      for (long j = heads[h]; j >= 0; j = continued_by[j]) {
+        const PathJob& job = path.jobs[j];
+        try {
+          if (job.laporta) values[j] = laporta.reduce(ctx, job.integral);
+          else if (!replay_job(ctx, job.integral, job.steps, values[j], errors[j], &carried)) break;
+        } catch (const std::exception& e) {
+          errors[j] = e.what();
+          break;
+        }
       }
     }
   };

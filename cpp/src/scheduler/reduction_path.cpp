@@ -1,12 +1,14 @@
 #include "scheduler/reduction_path.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
 namespace sailir {
 
 namespace {
-constexpr const char* kMagic = "sailir-path 1";
+constexpr const char* kMagic = "sailir-path 2";
+constexpr const char* kMagicV1 = "sailir-path 1";  // no continued jobs; still read
 }
 
 std::string ReductionPath::to_text(int n) const {
@@ -17,7 +19,9 @@ std::string ReductionPath::to_text(int n) const {
   for (const Integral& t : targets) o << format_integral(t, n) << "\n";
   o << "jobs " << jobs.size() << "\n";
   for (const PathJob& j : jobs) {
-    o << "job " << format_integral(j.integral, n) << (j.laporta ? " laporta " : " policy ") << j.steps.size() << "\n";
+    o << "job " << format_integral(j.integral, n) << (j.laporta ? " laporta " : " policy ") << j.steps.size();
+    if (j.after >= 0) o << " after " << j.after;
+    o << "\n";
     for (const PathStep& s : j.steps)
       o << "step " << format_integral(s.target, n) << " " << s.action.op << " " << format_integral(s.action.seed, n)
         << (s.action.direct ? " d" : " i") << "\n";
@@ -53,7 +57,8 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
     return static_cast<std::size_t>(k);
   };
   ReductionPath p;
-  if (next() != kMagic) throw fail("not a sailir reduction path (expected '" + std::string(kMagic) + "')");
+  if (next() != kMagic && line != kMagicV1)
+    throw fail("not a sailir reduction path (expected '" + std::string(kMagic) + "')");
   {
     std::istringstream ls(next());
     std::string word;
@@ -75,13 +80,23 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
   std::string word;
   if (!(ls >> word) || word != "jobs") throw fail("expected 'jobs N'");
   const std::size_t njobs = count(ls, "jobs");
+  std::vector<char> continued;
+  continued.reserve(std::min<std::size_t>(njobs, 1 << 20));
   for (std::size_t j = 0; j < njobs; ++j) {
     std::istringstream js(next());
     std::string head, x, kind;
     if (!(js >> head >> x >> kind) || head != "job" || (kind != "policy" && kind != "laporta"))
-      throw fail("expected 'job I[...] policy|laporta STEPS'");
+      throw fail("expected 'job I[...] policy|laporta STEPS [after K]'");
     PathJob job{integral(x), kind == "laporta", {}};
     const std::size_t nsteps = count(js, "step");
+    if (std::string after; js >> after) {
+      long k = -1;
+      if (after != "after" || !(js >> k) || k < 0 || k >= static_cast<long>(j))
+        throw fail("expected 'after K' naming an earlier job");
+      if (p.jobs[k].laporta || continued[k]) throw fail("job " + std::to_string(k) + " cannot be continued here");
+      continued[k] = 1;
+      job.after = k;
+    }
     for (std::size_t s = 0; s < nsteps; ++s) {
       std::istringstream ss(next());
       std::string h, target, seed, dir;
@@ -98,6 +113,7 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
       job.steps.push_back(PathStep{integral(target), Action{op, at, dir == "d"}});
     }
     p.jobs.push_back(std::move(job));
+    continued.push_back(0);
   }
   return p;
 }

@@ -15,6 +15,9 @@ struct PathJob {
   Integral integral;
   bool laporta = false;          // a Laporta fallback: replayed by the Laporta reducer
   std::vector<PathStep> steps;
+  // The earlier job (index into ReductionPath::jobs) whose final state, table included, this one
+  // continued; -1: started from the single integral. Each job is continued at most once.
+  long after = -1;
 };
 
 struct ReductionPath {

@@ -84,16 +84,25 @@ bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e) 
   return true;
 }
 
-JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt) {
+JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt,
+                       std::optional<ReductionState>* warm) {
   const int n = ctx.n();
   const SectorId sec = sector_of(x, n);
   const LaportaOrder& order = ctx.order();
   JobOutcome out;
   std::vector<Node> beam;
-  beam.push_back(Node{ReductionState(ctx, Expression::single(x)), 0.0, {}});
+  if (opt.width != 1) warm = nullptr;
+  if (warm && *warm) {
+    beam.push_back(Node{std::move(**warm), 0.0, {}});
+    warm->reset();
+    beam[0].state.restart(Expression::single(x));
+  } else {
+    beam.push_back(Node{ReductionState(ctx, Expression::single(x)), 0.0, {}});
+  }
   if (job_done(ctx, x, beam[0].state.expression())) {
     out.solved = true;
     out.value = beam[0].state.expression();
+    if (warm) warm->emplace(std::move(beam[0].state));
     return out;
   }
   PolicyBatch batch;
@@ -245,6 +254,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
           out.solved = true;
           out.value = child.state.expression();
           out.steps = std::move(child.steps);
+          if (warm) warm->emplace(std::move(child.state));
           return out;
         }
         next.push_back(std::move(child));
@@ -266,9 +276,11 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
 }
 
 bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
-                std::string& why) {
+                std::string& why, std::optional<ReductionState>* warm) {
   const int n = ctx.n();
-  ReductionState state(ctx, Expression::single(x));
+  ReductionState state = warm && *warm ? std::move(**warm) : ReductionState(ctx, Expression());
+  if (warm) warm->reset();
+  state.restart(Expression::single(x));
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const PathStep& s = steps[i];
     if (!state.expression().contains(s.target)) {
@@ -287,6 +299,7 @@ bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<P
     return false;
   }
   value = state.expression();
+  if (warm) warm->emplace(std::move(state));
   return true;
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,11 +57,16 @@ struct JobOutcome {
   std::string failure;           // why not solved
 };
 
-JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt);
+// `warm` (width 1 only; may be null): a state left by an earlier job of the same sector. The job
+// continues from its table (x expressed through it) and leaves its own final state there.
+JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt,
+                       std::optional<ReductionState>* warm = nullptr);
 
 // Replays `steps` for x without a policy; false (with `why`) when a step is not valid here.
+// `warm` as for beam_reduce: the final state of the job this one continued (consumed), replaced
+// by this job's final state.
 bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
-                std::string& why);
+                std::string& why, std::optional<ReductionState>* warm = nullptr);
 
 // True when every same-sector non-master of e lies below x in the Laporta order.
 bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e);

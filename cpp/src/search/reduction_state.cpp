@@ -110,6 +110,18 @@ std::optional<Integral> highest_non_master(const FamilyContext& ctx, const Expre
   return best;
 }
 
+void ReductionState::restart(Expression e) {
+  table_.resolve(e);
+  expr_ = std::move(e);
+}
+
+
+std::size_t ReductionState::table_terms() const {
+  std::size_t k = 0;
+  for (auto& [key, v] : table_.values()) k += v.size();
+  return k;
+}
+
 std::optional<Integral> ReductionState::target() const { return highest_non_master(*ctx_, expr_); }
 
 const std::optional<Expression>& ReductionState::raw_equation(const Action& a) const {
@@ -441,5 +453,9 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
   for (int r = 0; r < 4; ++r)
     for (std::size_t i = from[r]; i < added[r]->size(); ++i) (*added[r])[i] = half_precision((*added[r])[i]);
 }
+
+std::size_t ReductionState::resolved_terms() const { return resolved_->live; }
+
+void ReductionState::drop_resolved() { resolved_ = std::make_shared<ResolvedCache>(); }
 
 }  // namespace sailir

@@ -127,6 +127,13 @@ class ReductionState {
   struct ResolvedCache;
 
   const Expression& expression() const { return expr_; }
+  // Starts over from another expression with the same table (e resolved through it).
+  void restart(Expression e);
+  // Terms held by the resolved equations and by the table's values (what a kept state costs).
+  std::size_t resolved_terms() const;
+  std::size_t table_terms() const;
+  // Forgets the resolved equations, keeping the table: they are gathered again when needed.
+  void drop_resolved();
   const SubstitutionTable& table() const { return table_; }
 
   // The highest non-master of the expression in the Laporta order; empty when only masters remain.
