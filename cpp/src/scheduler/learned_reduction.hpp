@@ -1,6 +1,7 @@
 // Reduction with a learned policy: one-step jobs solved by beam search, scheduled over worker
-// threads with a memo cache, substituted into the targets until only masters remain; failed jobs
-// are retried with a wider beam and, as a last resort, reduced by Laporta (counted). The finished
+// threads with a memo cache (a worker's next job of the same sector continues its last job's
+// table), substituted into the targets until only masters remain; failed jobs are retried with
+// wider seed regions and, as a last resort, reduced by Laporta (counted). The finished
 // path is replayed at a second prime to catch accidental zeros, and optionally compared with the
 // Laporta reducer at the same prime and point.
 #pragma once
