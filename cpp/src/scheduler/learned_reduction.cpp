@@ -343,14 +343,14 @@ ReplayResult replay_path(const FamilyDef& family, const NumericPoint& point, u64
   LaportaFallback laporta(family, req);
   // Chains of jobs (each continuing the state of the one before) are independent given the path:
   // replay them on `threads` threads.
-  std::vector<long> heads, continued_by(path.jobs.size(), -1);
-  for (std::size_t j = 0; j < path.jobs.size(); ++j) {
-    const long a = path.jobs[j].after;
-    if (a < 0) heads.push_back(static_cast<long>(j));
-    else if (a >= static_cast<long>(j) || path.jobs[a].laporta || continued_by[a] >= 0)
-      throw VerificationError("the path continues job " + std::to_string(a) + " where it cannot");
-    else continued_by[a] = static_cast<long>(j);
+  std::vector<long> continued_by, heads;
+  try {
+    continued_by = path.continued_by();
+  } catch (const std::invalid_argument& e) {
+    throw VerificationError(std::string("the path's chains of jobs are broken: ") + e.what());
   }
+  for (std::size_t j = 0; j < path.jobs.size(); ++j)
+    if (path.jobs[j].after < 0) heads.push_back(static_cast<long>(j));
   std::vector<Expression> values(path.jobs.size());
   std::vector<std::string> errors(path.jobs.size());
   std::atomic<std::size_t> next{0};

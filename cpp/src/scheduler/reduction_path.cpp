@@ -1,6 +1,5 @@
 #include "scheduler/reduction_path.hpp"
 
-#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -9,6 +8,19 @@ namespace sailir {
 namespace {
 constexpr const char* kMagic = "sailir-path 2";
 constexpr const char* kMagicV1 = "sailir-path 1";  // no continued jobs; still read
+}
+
+std::vector<long> ReductionPath::continued_by() const {
+  std::vector<long> by(jobs.size(), -1);
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const long a = jobs[j].after;
+    if (a < 0) continue;
+    if (a >= static_cast<long>(j) || jobs[a].laporta || by[a] >= 0)
+      throw std::invalid_argument("job " + std::to_string(j) + " continues job " + std::to_string(a) +
+                                  ", which is not an earlier policy job continued by no other");
+    by[a] = static_cast<long>(j);
+  }
+  return by;
 }
 
 std::string ReductionPath::to_text(int n) const {
@@ -80,8 +92,6 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
   std::string word;
   if (!(ls >> word) || word != "jobs") throw fail("expected 'jobs N'");
   const std::size_t njobs = count(ls, "jobs");
-  std::vector<char> continued;
-  continued.reserve(std::min<std::size_t>(njobs, 1 << 20));
   for (std::size_t j = 0; j < njobs; ++j) {
     std::istringstream js(next());
     std::string head, x, kind;
@@ -91,10 +101,7 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
     const std::size_t nsteps = count(js, "step");
     if (std::string after; js >> after) {
       long k = -1;
-      if (after != "after" || !(js >> k) || k < 0 || k >= static_cast<long>(j))
-        throw fail("expected 'after K' naming an earlier job");
-      if (p.jobs[k].laporta || continued[k]) throw fail("job " + std::to_string(k) + " cannot be continued here");
-      continued[k] = 1;
+      if (after != "after" || !(js >> k) || k < 0) throw fail("expected 'after K'");
       job.after = k;
     }
     for (std::size_t s = 0; s < nsteps; ++s) {
@@ -113,7 +120,11 @@ ReductionPath ReductionPath::parse(std::string_view text, const FamilyDef& famil
       job.steps.push_back(PathStep{integral(target), Action{op, at, dir == "d"}});
     }
     p.jobs.push_back(std::move(job));
-    continued.push_back(0);
+  }
+  try {
+    p.continued_by();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("reduction path: ") + e.what());
   }
   return p;
 }

@@ -26,6 +26,10 @@ struct ReductionPath {
   std::vector<Integral> targets;
   std::vector<PathJob> jobs;     // in substitution order
 
+  // For each job, the job that continues it (-1: none). Throws std::invalid_argument when a job
+  // continues a later job, a Laporta job, or one that another job continues already.
+  std::vector<long> continued_by() const;
+
   std::string to_text(int n) const;
   // Throws std::invalid_argument (one line, with the line number) on a malformed file.
   static ReductionPath parse(std::string_view text, const FamilyDef& family);

@@ -73,6 +73,16 @@ std::vector<Integral> targets_of(const FamilyContext& ctx, const ReductionState&
   return out;
 }
 
+// The state a job starts from: x alone, expressed through the carried state's table if any
+// (which is taken).
+ReductionState start_state(const FamilyContext& ctx, const Integral& x, std::optional<ReductionState>* warm) {
+  if (!warm || !*warm) return ReductionState(ctx, Expression::single(x));
+  ReductionState s = std::move(**warm);
+  warm->reset();
+  s.restart(Expression::single(x));
+  return s;
+}
+
 }  // namespace
 
 bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e) {
@@ -92,13 +102,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   JobOutcome out;
   std::vector<Node> beam;
   if (opt.width != 1) warm = nullptr;
-  if (warm && *warm) {
-    beam.push_back(Node{std::move(**warm), 0.0, {}});
-    warm->reset();
-    beam[0].state.restart(Expression::single(x));
-  } else {
-    beam.push_back(Node{ReductionState(ctx, Expression::single(x)), 0.0, {}});
-  }
+  beam.push_back(Node{start_state(ctx, x, warm), 0.0, {}});
   if (job_done(ctx, x, beam[0].state.expression())) {
     out.solved = true;
     out.value = beam[0].state.expression();
@@ -278,9 +282,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
 bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<PathStep>& steps, Expression& value,
                 std::string& why, std::optional<ReductionState>* warm) {
   const int n = ctx.n();
-  ReductionState state = warm && *warm ? std::move(**warm) : ReductionState(ctx, Expression());
-  if (warm) warm->reset();
-  state.restart(Expression::single(x));
+  ReductionState state = start_state(ctx, x, warm);
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const PathStep& s = steps[i];
     if (!state.expression().contains(s.target)) {

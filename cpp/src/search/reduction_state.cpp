@@ -164,7 +164,7 @@ bool ReductionState::candidate(const Integral& target, const Action& a, Candidat
 namespace {
 
 // A set of equation ids (open addressing with tombstones): which equations hold an integral.
-// Terms appear and cancel in thousands of equations per step, so both must cost O(1).
+// Terms appear in thousands of equations per step, so inserting must cost O(1).
 class IdSet {
  public:
   void insert(std::uint32_t id) {
@@ -178,15 +178,6 @@ class IdSet {
     else ++used_;
     slots_[i] = id;
     ++size_;
-  }
-  void erase(std::uint32_t id) {
-    if (slots_.empty()) return;
-    for (std::size_t i = slot(id); slots_[i] != kEmpty; i = (i + 1) & (slots_.size() - 1))
-      if (slots_[i] == id) {
-        slots_[i] = kTomb;
-        --size_;
-        return;
-      }
   }
   // The ids in ascending order.
   std::vector<std::uint32_t> sorted() const {
@@ -343,7 +334,7 @@ void ReductionState::apply(const Integral& target, const Candidate& c) {
   value.add_scaled(rest, nmod_neg(nmod_inv(ct, m), m), m);
   expr_.add_scaled(value, expr_.take(target), m);
   if (resolved_.use_count() > 1) {
-    resolved_ = std::make_shared<ResolvedCache>();  // the other copies keep the old table's
+    drop_resolved();  // the other copies keep the old table's
   } else if (auto it = resolved_->holders.find(target); it != resolved_->holders.end()) {
     // Only the equations that hold the target change; the target never comes back (it is a key).
     ResolvedCache& rc = *resolved_;

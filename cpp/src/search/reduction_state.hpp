@@ -120,10 +120,10 @@ class ReductionState {
   // Not thread-safe: a state and its copies stay on one thread.
   struct EquationCache;
   // The equations met so far (around targets and around the keys that use them), resolved through
-  // this state's table and kept resolved as keys are added: a long job offers thousands of
-  // candidates per step, nearly all of them met before, so a step costs a scan instead of a
-  // resolve of each. Shared by copies of a state until one of them applies an action (it then
-  // starts an empty one).
+  // this state's table and kept resolved as keys are added, with an index of which equations
+  // hold each integral: a long job offers thousands of candidates per step, nearly all of them met
+  // before, so a step reads them off the index instead of resolving each. Shared by copies of a
+  // state until one of them applies an action (it then starts an empty one).
   struct ResolvedCache;
 
   const Expression& expression() const { return expr_; }
