@@ -48,7 +48,18 @@ inline SectorId sector_of(const Integral& x, [[maybe_unused]] int n) {
   return s;
 #endif
 }
-inline int lines_of(SectorId s) { return std::popcount(s); }
+// Without a popcnt instruction in the target ISA, std::popcount is a library call; every ranked
+// term asks for its line count, so count bits inline then.
+inline int lines_of(SectorId s) {
+#if defined(__POPCNT__) || !defined(__x86_64__)
+  return std::popcount(s);
+#else
+  s = s - ((s >> 1) & 0x55555555u);
+  s = (s & 0x33333333u) + ((s >> 2) & 0x33333333u);
+  s = (s + (s >> 4)) & 0x0F0F0F0Fu;
+  return static_cast<int>((s * 0x01010101u) >> 24);
+#endif
+}
 // r: sum of positive powers; s: minus the sum of negative powers. Powers past n are zero, so
 // with SSE2 all 16 bytes are summed at once (searches rank every term they meet).
 inline int r_of(const Integral& x, [[maybe_unused]] int n) {

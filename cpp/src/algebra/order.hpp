@@ -3,9 +3,9 @@
 // masters are ranked below every other integral of their sector, so elimination keeps them.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <unordered_set>
 #include <vector>
 
 #include "algebra/integral.hpp"
@@ -22,19 +22,26 @@ struct OrderKey {
 
 class LaportaOrder {
  public:
-  LaportaOrder(int n, const std::vector<Integral>& preferred)
-      : n_(n), preferred_(preferred.begin(), preferred.end()), preferred_sector_(std::size_t{1} << n, 0) {
-    for (const Integral& x : preferred) preferred_sector_[sector_of(x, n)] = 1;
+  LaportaOrder(int n, const std::vector<Integral>& preferred) : n_(n), preferred_by_sector_(std::size_t{1} << n) {
+    for (const Integral& x : preferred) {
+      auto& here = preferred_by_sector_[sector_of(x, n)];
+      if (std::find(here.begin(), here.end(), x) == here.end()) here.push_back(x);
+    }
   }
 
   // The leading word of key(x), which decides most comparisons.
   std::uint64_t hi(const Integral& x) const {
     SectorId sec = sector_of(x, n_);
-    // Searches rank every term they meet: look up the preferred set only in sectors that have one.
-    const std::uint64_t non_preferred = preferred_sector_[sec] && preferred_.count(x) ? 0 : 1;
-    return (std::uint64_t(lines_of(sec)) << 56) | (std::uint64_t(sec) << 24) | (non_preferred << 23) |
+    const std::uint64_t non_preferred = in_sector(preferred_by_sector_[sec], x) ? 0 : 1;
+    return sector_floor(sec) | (non_preferred << 23) |
            (std::uint64_t(r_of(x, n_)) << 12) | std::uint64_t(s_of(x, n_));
   }
+  // The leading words of the integrals of sector s lie in [sector_floor(s), sector_floor(s) + sector_span):
+  // in the order, a sector's integrals are one contiguous range.
+  static std::uint64_t sector_floor(SectorId s) {
+    return (std::uint64_t(lines_of(s)) << 56) | (std::uint64_t(s) << 24);
+  }
+  static constexpr std::uint64_t sector_span = std::uint64_t{1} << 24;
   OrderKey key(const Integral& x) const {
     OrderKey k;
     k.hi = hi(x);
@@ -45,13 +52,17 @@ class LaportaOrder {
     return k;
   }
   bool less(const Integral& x, const Integral& y) const { return key(x) < key(y); }
-  bool is_preferred(const Integral& x) const { return preferred_.count(x) != 0; }
+  bool is_preferred(const Integral& x) const { return in_sector(preferred_by_sector_[sector_of(x, n_)], x); }
   int propagators() const { return n_; }
 
  private:
+  // Searches rank every term they meet: a sector holds a few preferred masters at most, so a
+  // scan of its list beats hashing.
+  static bool in_sector(const std::vector<Integral>& here, const Integral& x) {
+    return std::find(here.begin(), here.end(), x) != here.end();
+  }
   int n_;
-  std::unordered_set<Integral, IntegralHash> preferred_;
-  std::vector<char> preferred_sector_;  // by sector id
+  std::vector<std::vector<Integral>> preferred_by_sector_;  // by sector id
 };
 
 }  // namespace sailir

@@ -5,7 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
-#include <queue>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -49,15 +49,29 @@ class LaportaFallback {
   std::unique_ptr<LaportaReducer> reducer_;
 };
 
-// Worker threads run one-step jobs, highest integral first; the memo cache keeps every finished
-// job. The caller substitutes finished jobs into the targets' expressions (reduce_targets).
+// Queued jobs by order key (highest last), searchable by the key's leading word: a sector's jobs
+// are one contiguous range.
+struct JobOrder {
+  using is_transparent = void;
+  using Job = std::pair<OrderKey, Integral>;
+  bool operator()(const Job& a, const Job& b) const {
+    return a.first == b.first ? IntegralLess{}(a.second, b.second) : a.first < b.first;
+  }
+  bool operator()(const Job& a, std::uint64_t hi) const { return a.first.hi < hi; }
+  bool operator()(std::uint64_t hi, const Job& b) const { return hi < b.first.hi; }
+};
+using JobQueue = std::set<std::pair<OrderKey, Integral>, JobOrder>;
+
+// Worker threads run one-step jobs, highest integral first within the sector a worker carries a
+// state for (see pick_locked); the memo cache keeps every finished job. The caller substitutes finished jobs into the targets' expressions (reduce_targets).
 class JobScheduler {
  public:
   JobScheduler(const FamilyDef& family, const ReductionRequest& req, const FamilyContext& ctx, const Policy& policy,
                const LearnedOptions& opt)
       : ctx_(ctx), policy_(policy), opt_(opt), fallback_(family, req) {
     const int workers = std::max(1, req.threads);
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+    carried_.resize(static_cast<std::size_t>(workers));
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
   }
   ~JobScheduler() {
     {
@@ -130,6 +144,27 @@ class JobScheduler {
     work_cv_.notify_one();
   }
 
+  // The job worker `me` takes next: the highest queued job of the sector it carries a state for;
+  // else the highest job of a sector no other worker carries; else the highest job. Two workers in
+  // one sector would each eliminate the same integrals in their own tables, and jobs alternating
+  // between sectors would throw away the carried states.
+  JobQueue::iterator pick_locked(std::size_t me) {
+    auto highest_in = [&](SectorId s) {
+      auto it = queue_.lower_bound(LaportaOrder::sector_floor(s) + LaportaOrder::sector_span);
+      return it == queue_.begin() || sector_of(std::prev(it)->second, ctx_.n()) != s ? queue_.end() : std::prev(it);
+    };
+    if (carried_[me])
+      if (auto it = highest_in(*carried_[me]); it != queue_.end()) return it;
+    for (auto it = queue_.end(); it != queue_.begin();) {
+      const SectorId s = sector_of(std::prev(it)->second, ctx_.n());
+      bool taken = false;
+      for (std::size_t w = 0; w < carried_.size(); ++w) taken = taken || (w != me && carried_[w] == s);
+      if (!taken) return std::prev(it);
+      it = queue_.lower_bound(LaportaOrder::sector_floor(s));  // skip the rest of that sector
+    }
+    return std::prev(queue_.end());
+  }
+
   void report_locked() {
     if (!opt_.progress) return;
     auto now = Clock::now();
@@ -156,14 +191,16 @@ class JobScheduler {
     long job = -1;  // its index in finished_
   };
 
-  void work() {
+  void work(std::size_t me) {
     Carry carry;
     std::unique_lock lock(mu_);
     for (;;) {
       work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      Integral x = queue_.top().second;
-      queue_.pop();
+      auto next = pick_locked(me);
+      Integral x = next->second;
+      queue_.erase(next);
+      carried_[me] = sector_of(x, ctx_.n());
       Entry& e = memo_.at(x);
       e.state = State::running;
       ++running_;
@@ -174,6 +211,7 @@ class JobScheduler {
       if (carry.state && carry.state->table_terms() > kCarryTableTerms) carry.state.reset();
       if (carry.state && carry.state->resolved_terms() > kCarryResolvedTerms) carry.state->drop_resolved();
       lock.lock();
+      if (!carry.state) carried_[me].reset();
       --running_;
       e.value = std::move(result.value);
       e.path = std::move(result.path);
@@ -270,9 +308,8 @@ class JobScheduler {
   std::condition_variable work_cv_, done_cv_;
   bool stop_ = false;
   std::unordered_map<Integral, Entry, IntegralHash> memo_;  // node-based: entries stay put
-  std::priority_queue<std::pair<OrderKey, Integral>, std::vector<std::pair<OrderKey, Integral>>,
-                      decltype([](const auto& a, const auto& b) { return a.first < b.first; })>
-      queue_;
+  JobQueue queue_;
+  std::vector<std::optional<SectorId>> carried_;  // per worker: the sector of its job or carried state
   std::vector<Integral> finished_;
   std::size_t running_ = 0, remaining_ = 0;
   LearnedStats stats_;
