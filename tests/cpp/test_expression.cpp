@@ -1,5 +1,6 @@
 // Sparse expressions and the incrementally resolved substitution table, against a brute-force
 // re-resolution of the whole table after random insertions.
+#include <algorithm>
 #include <random>
 
 #include "algebra/expression.hpp"
@@ -67,6 +68,30 @@ int main() {
     }
     CHECK(x == table.value(k));
   }
+  // The reverse index: keys_using(x) names exactly the keys whose value holds x.
+  for (int i = 0; i < 90; ++i) {
+    const Integral x = key(i);
+    std::vector<Integral> expect;
+    for (auto& [k, v] : table.values())
+      if (v.contains(x)) expect.push_back(k);
+    std::sort(expect.begin(), expect.end(), IntegralLess{});
+    CHECK(table.keys_using(x) == expect && table.use_count(x) == expect.size());
+  }
   CHECK_THROWS(table.insert(raw.front().first, Expression()));
+
+  // A sector's integrals occupy one range of leading key words, below the next sector's (the
+  // job queue finds a sector's highest job there).
+  LaportaOrder order(7, {});
+  for (int t = 0; t < 2000; ++t) {
+    Integral x;
+    for (int i = 0; i < 7; ++i) x.a[i] = static_cast<std::int8_t>(static_cast<int>(rng() % 9) - 4);
+    const SectorId sec = sector_of(x, 7);
+    const std::uint64_t hi = order.key(x).hi;
+    CHECK(hi >= LaportaOrder::sector_floor(sec) && hi < LaportaOrder::sector_floor(sec) + LaportaOrder::sector_span);
+    const SectorId other = static_cast<SectorId>(rng() % 128);
+    if (other != sec)
+      CHECK((LaportaOrder::sector_floor(other) < LaportaOrder::sector_floor(sec)) ==
+            (LaportaOrder::sector_floor(other) + LaportaOrder::sector_span <= LaportaOrder::sector_floor(sec)));
+  }
   TEST_MAIN_END();
 }

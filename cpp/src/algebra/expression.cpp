@@ -61,7 +61,8 @@ void Expression::merge_scaled(const Expression& other, u64 f, nmod_t m, const In
       ++j;
     }
   }
-  terms_.assign(out.begin(), out.end());
+  if (terms_.capacity() > 2 * out.size() + 8) terms_ = std::vector<Entry>(out.begin(), out.end());  // it shrank a lot
+  else terms_.assign(out.begin(), out.end());
 }
 
 void Expression::add_scaled(const Expression& other, u64 f, nmod_t m) {
@@ -105,43 +106,37 @@ std::vector<Integral> SubstitutionTable::keys_using(const Integral& x) const {
   return keys;
 }
 
-void SubstitutionTable::index(const Integral& key, const Expression& e) {
-  for (auto& [x, c] : e.terms()) users_[x].insert(key);
-}
-
-void SubstitutionTable::reindex(const Integral& key, const Expression& before, const Expression& after) {
-  // Only the terms that came or went: dense values share most of their terms before and after.
-  auto i = before.terms().begin(), j = after.terms().begin();
-  IntegralLess less;
-  while (i != before.terms().end() || j != after.terms().end()) {
-    if (j == after.terms().end() || (i != before.terms().end() && less(i->first, j->first))) {
-      auto it = users_.find(i->first);
-      if (it != users_.end() && it->second.erase(key) && it->second.empty()) users_.erase(it);
-      ++i;
-    } else if (i == before.terms().end() || less(j->first, i->first)) {
-      users_[j->first].insert(key);
-      ++j;
-    } else {
-      ++i, ++j;
-    }
-  }
+void SubstitutionTable::unuse(const Integral& x, const Integral& key) {
+  auto it = users_.find(x);
+  if (it == users_.end()) return;
+  auto& keys = it->second;
+  auto k = std::find(keys.begin(), keys.end(), key);
+  if (k == keys.end()) return;
+  *k = keys.back();
+  keys.pop_back();
+  if (keys.empty()) users_.erase(it);
+  else if (keys.capacity() > 4 * keys.size() + 8) keys.shrink_to_fit();  // values thin out late in a job
 }
 
 void SubstitutionTable::insert(const Integral& key, Expression e) {
   if (values_.count(key)) throw std::invalid_argument("substitution table already has this key");
   resolve(e);
   if (e.contains(key)) throw std::invalid_argument("a substitution value may not contain its own key");
-  // Every value that mentions the new key gets the new value substituted in.
+  // Every value that mentions the new key gets the new value substituted in; the terms that come
+  // or go are what the merge reports, so the reverse index changes only there.
   if (auto it = users_.find(key); it != users_.end()) {
-    std::vector<Integral> affected(it->second.begin(), it->second.end());
+    const std::vector<Integral> affected = std::move(it->second);
+    users_.erase(it);  // no value holds the key any more
+    std::vector<Integral> appeared, cancelled;
     for (const Integral& k : affected) {
-      Expression& v = values_.at(k);
-      const Expression before = v;
-      v.add_scaled(e, v.take(key), mod_);
-      reindex(k, before, v);
+      appeared.clear();
+      cancelled.clear();
+      values_.at(k).substitute(key, e, mod_, appeared, cancelled);
+      for (const Integral& y : appeared) users_[y].push_back(k);
+      for (const Integral& y : cancelled) unuse(y, k);
     }
   }
-  index(key, e);
+  for (auto& [x, c] : e.terms()) users_[x].push_back(key);
   values_.emplace(key, std::move(e));
 }
 

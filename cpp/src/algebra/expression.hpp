@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstring>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -92,13 +91,14 @@ class SubstitutionTable {
   }
 
  private:
-  void index(const Integral& key, const Expression& e);
-  void reindex(const Integral& key, const Expression& before, const Expression& after);
+  void unuse(const Integral& x, const Integral& key);
 
   nmod_t mod_;
   std::unordered_map<Integral, Expression, IntegralHash> values_;
-  // integral -> keys whose value contains it
-  std::unordered_map<Integral, std::unordered_set<Integral, IntegralHash>, IntegralHash> users_;
+  // integral -> keys whose value contains it, unordered and without repeats. Lists rather than
+  // sets: a long job's table has hundreds of thousands of (integral, key) pairs, and a node per
+  // pair triples their memory; removals (cancellations) are rare.
+  std::unordered_map<Integral, std::vector<Integral>, IntegralHash> users_;
 };
 
 }  // namespace sailir

@@ -161,56 +161,6 @@ bool ReductionState::candidate(const Integral& target, const Action& a, Candidat
   return true;
 }
 
-namespace {
-
-// A set of equation ids (open addressing with tombstones): which equations hold an integral.
-// Terms appear in thousands of equations per step, so inserting must cost O(1).
-class IdSet {
- public:
-  void insert(std::uint32_t id) {
-    if (2 * (used_ + 1) > slots_.size()) rehash(std::max<std::size_t>(8, 4 * size_));
-    std::size_t i = slot(id), tomb = kNone;
-    for (; slots_[i] != kEmpty; i = (i + 1) & (slots_.size() - 1)) {
-      if (slots_[i] == id) return;
-      if (slots_[i] == kTomb && tomb == kNone) tomb = i;
-    }
-    if (tomb != kNone) i = tomb;
-    else ++used_;
-    slots_[i] = id;
-    ++size_;
-  }
-  // The ids in ascending order.
-  std::vector<std::uint32_t> sorted() const {
-    std::vector<std::uint32_t> out;
-    out.reserve(size_);
-    for (std::uint32_t v : slots_)
-      if (v < kTomb) out.push_back(v);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu, kTomb = 0xFFFFFFFEu;
-  static constexpr std::size_t kNone = ~std::size_t{0};
-  // Fibonacci hashing: the high bits of the product are well mixed, the low ones are not.
-  std::size_t slot(std::uint32_t id) const { return static_cast<std::uint32_t>(id * 0x9E3779B1u) >> shift_; }
-  void rehash(std::size_t want) {
-    std::size_t cap = 8;
-    shift_ = 29;
-    while (cap < want) cap *= 2, --shift_;
-    std::vector<std::uint32_t> old(cap, kEmpty);
-    old.swap(slots_);
-    used_ = size_ = 0;
-    for (std::uint32_t v : old)
-      if (v < kTomb) insert(v);
-  }
-  std::vector<std::uint32_t> slots_;
-  std::size_t used_ = 0, size_ = 0;  // used_ counts tombstones too
-  int shift_ = 29;
-};
-
-}  // namespace
-
 struct ReductionState::ResolvedCache {
   // One equation with what a step asks of it, updated whenever the equation changes, so that
   // offering and ranking a candidate costs a lookup instead of a walk over its terms.
@@ -226,9 +176,11 @@ struct ReductionState::ResolvedCache {
   std::vector<Entry> entries;
   std::unordered_map<std::pair<int, Integral>, std::uint32_t, ActionHash> ids;  // (op, seed) -> entry
   // non-master integral -> entries whose equation holds or held it: a step touches only those.
-  // Terms cancel often, so ids are not removed when they do (a step checks); instead the sets are
-  // rebuilt once the terms that appeared since the last rebuild outnumber the live ones threefold.
-  std::unordered_map<Integral, IdSet, IntegralHash> holders;
+  // Appended to, never searched: terms cancel and come back often, so a list may repeat an id or
+  // name one that no longer holds the integral; a step sorts its target's list and checks each
+  // equation. The lists are rebuilt once the terms that appeared since the last rebuild outnumber
+  // the live ones, which keeps them under twice the live terms (four bytes an id).
+  std::unordered_map<Integral, std::vector<std::uint32_t>, IntegralHash> holders;
   std::size_t live = 0, churn = 0;  // terms in the equations; terms added to them since the rebuild
   void rebuild_holders(const FamilyContext& ctx) {
     holders.clear();
@@ -239,12 +191,17 @@ struct ReductionState::ResolvedCache {
   void hold(const FamilyContext& ctx, std::uint32_t id) {
     live += entries[id].eq->size();
     for (auto& [y, c] : entries[id].eq->terms())
-      if (!ctx.is_master(y)) holders[y].insert(id);
+      if (!ctx.is_master(y)) holders[y].push_back(id);
   }
   std::unordered_set<Integral, IntegralHash> expanded;  // keys whose surrounding equations are all in entries
 };
 
 namespace {
+
+void sorted_unique(std::vector<std::uint32_t>& ids) {
+  if (!std::is_sorted(ids.begin(), ids.end())) std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+}
 
 // Recomputes what steps ask of an equation after it changed.
 void summarize(const FamilyContext& ctx, ReductionState::ResolvedCache::Entry& e) {
@@ -292,8 +249,10 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
         ResolvedCache::Entry& e = rc.entries.emplace_back();
         e.op = op;
         e.seed = a.seed;
-        if (const auto& raw = raw_equation(a)) {
-          e.eq = std::make_shared<Expression>(*raw);
+        // Computed afresh rather than through the raw-equation cache: an entry is made once, and
+        // a long job meets tens of thousands of equations that the cache would keep for good.
+        if (Expression raw; ctx_->equation(op, a.seed, raw)) {
+          e.eq = std::make_shared<Expression>(std::move(raw));
           table_.resolve(*e.eq);
           summarize(*ctx_, e);
           rc.hold(*ctx_, id);
@@ -309,9 +268,14 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
   const SectorId sec = sector_of(target, n);
   std::vector<Candidate> out;
   if (auto it = rc.holders.find(target); it != rc.holders.end()) {
-    for (std::uint32_t id : it->second.sorted()) {
+    std::vector<std::uint32_t>& ids = it->second;
+    sorted_unique(ids);
+    // Drop the ids whose equation no longer holds the target (apply reads the same list).
+    ids.erase(std::remove_if(ids.begin(), ids.end(), [&](std::uint32_t id) { return !rc.entries[id].eq->contains(target); }),
+              ids.end());
+    for (std::uint32_t id : ids) {
       const ResolvedCache::Entry& e = rc.entries[id];
-      if ((e.sectors & ~sec) != 0 || !e.eq->contains(target)) continue;
+      if ((e.sectors & ~sec) != 0) continue;
       const OrderKey& top = e.top_x[0] == target ? e.top[1] : e.top[0];
       out.push_back(Candidate{Action{e.op, e.seed, std::binary_search(direct.begin(), direct.end(), id)}, e.eq, top});
     }
@@ -338,8 +302,9 @@ void ReductionState::apply(const Integral& target, const Candidate& c) {
   } else if (auto it = resolved_->holders.find(target); it != resolved_->holders.end()) {
     // Only the equations that hold the target change; the target never comes back (it is a key).
     ResolvedCache& rc = *resolved_;
-    const std::vector<std::uint32_t> ids = it->second.sorted();
+    std::vector<std::uint32_t> ids = std::move(it->second);
     rc.holders.erase(it);
+    sorted_unique(ids);
     std::vector<Integral> appeared, cancelled;
     for (std::uint32_t id : ids) {
       ResolvedCache::Entry& e = rc.entries[id];
@@ -349,11 +314,11 @@ void ReductionState::apply(const Integral& target, const Candidate& c) {
       if (!e.eq->substitute(target, value, m, appeared, cancelled)) continue;
       summarize(*ctx_, e);
       for (const Integral& y : appeared)
-        if (!ctx_->is_master(y)) rc.holders[y].insert(id);
+        if (!ctx_->is_master(y)) rc.holders[y].push_back(id);
       rc.churn += appeared.size();
       rc.live = rc.live + appeared.size() - cancelled.size() - 1;
     }
-    if (rc.churn > 3 * rc.live + 4096) rc.rebuild_holders(*ctx_);
+    if (rc.churn > rc.live + 4096) rc.rebuild_holders(*ctx_);
   }
   table_.insert(target, std::move(value));
 }
