@@ -193,7 +193,9 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     };
     // The policy decides only among children as light as the width-th lightest: it scores those
     // (log-probabilities normalised over them), and a long job's thousands of heavier candidates
-    // cost no features. Scores are per candidate, so the choice among them is the same.
+    // cost no features. Scores are per candidate, so the choice among them is the same. A child
+    // alone in its expansion has log-probability 0 and needs no policy call: with the default
+    // ranking this is most steps, and a call costs features of the whole table.
     std::vector<std::size_t> scored;
     {
       std::vector<std::size_t> idx(children.size());
@@ -204,22 +206,33 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       const Child cutoff = children[idx[w]];
       batch.clear();
       std::vector<Candidate> subset;
+      std::vector<std::size_t> group, in_batch;  // scored children of one expansion; of the batch
       auto flush = [&](std::size_t ei) {
-        if (!subset.empty()) batch.add(beam[exps[ei].node].state, exps[ei].target, subset);
+        const Expansion& e = exps[ei];
+        if (group.size() == 1) {
+          children[group[0]].score = beam[e.node].score;
+        } else if (!group.empty()) {
+          batch.add(beam[e.node].state, e.target, subset);
+          in_batch.insert(in_batch.end(), group.begin(), group.end());
+        }
         subset.clear();
+        group.clear();
       };
       for (std::size_t i = 0; i < children.size(); ++i) {  // children come grouped by expansion
         if (i > 0 && children[i].expansion != children[i - 1].expansion) flush(children[i - 1].expansion);
         if (lighter(cutoff, children[i])) continue;
         subset.push_back(exps[children[i].expansion].cands[children[i].cand]);
+        group.push_back(i);
         scored.push_back(i);
       }
       flush(children.back().expansion);
-      policy.log_probs(batch, scores);
-      ++out.stats.policy_calls;
-      for (std::size_t k = 0; k < scored.size(); ++k) {
-        Child& c = children[scored[k]];
-        c.score = beam[exps[c.expansion].node].score + scores[k];
+      if (!in_batch.empty()) {
+        policy.log_probs(batch, scores);
+        ++out.stats.policy_calls;
+        for (std::size_t k = 0; k < in_batch.size(); ++k) {
+          Child& c = children[in_batch[k]];
+          c.score = beam[exps[c.expansion].node].score + scores[k];
+        }
       }
     }
     // The scored children are lighter than all others: rank them first, the rest only if
