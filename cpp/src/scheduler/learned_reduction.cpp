@@ -63,7 +63,8 @@ struct JobOrder {
 using JobQueue = std::set<std::pair<OrderKey, Integral>, JobOrder>;
 
 // Worker threads run one-step jobs, highest integral first within the sector a worker carries a
-// state for (see pick_locked); the memo cache keeps every finished job. The caller substitutes finished jobs into the targets' expressions (reduce_targets).
+// state for (see pick_locked); the memo cache keeps every finished job. The caller substitutes
+// finished jobs into the targets' expressions (reduce_targets).
 class JobScheduler {
  public:
   JobScheduler(const FamilyDef& family, const ReductionRequest& req, const FamilyContext& ctx, const Policy& policy,

@@ -271,8 +271,8 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
     std::vector<std::uint32_t>& ids = it->second;
     sorted_unique(ids);
     // Drop the ids whose equation no longer holds the target (apply reads the same list).
-    ids.erase(std::remove_if(ids.begin(), ids.end(), [&](std::uint32_t id) { return !rc.entries[id].eq->contains(target); }),
-              ids.end());
+    auto stale = [&](std::uint32_t id) { return !rc.entries[id].eq->contains(target); };
+    ids.erase(std::remove_if(ids.begin(), ids.end(), stale), ids.end());
     for (std::uint32_t id : ids) {
       const ResolvedCache::Entry& e = rc.entries[id];
       if ((e.sectors & ~sec) != 0) continue;
