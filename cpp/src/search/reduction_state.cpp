@@ -96,7 +96,6 @@ ReductionState::ReductionState(const FamilyContext& ctx, Expression expression)
     : ctx_(&ctx),
       expr_(std::move(expression)),
       table_(ctx.modulus()),
-      equations_(std::make_shared<EquationCache>()),
       resolved_(std::make_shared<ResolvedCache>()) {}
 
 std::optional<Integral> highest_non_master(const FamilyContext& ctx, const Expression& e) {
@@ -115,7 +114,6 @@ void ReductionState::restart(Expression e) {
   expr_ = std::move(e);
 }
 
-
 std::size_t ReductionState::table_terms() const {
   std::size_t k = 0;
   for (auto& [key, v] : table_.values()) k += v.size();
@@ -124,14 +122,6 @@ std::size_t ReductionState::table_terms() const {
 
 std::optional<Integral> ReductionState::target() const { return highest_non_master(*ctx_, expr_); }
 
-const std::optional<Expression>& ReductionState::raw_equation(const Action& a) const {
-  auto [it, fresh] = equations_->map.try_emplace({a.op, a.seed});
-  if (fresh) {
-    Expression eq;
-    if (ctx_->equation(a.op, a.seed, eq)) it->second = std::move(eq);
-  }
-  return it->second;
-}
 
 namespace {
 
@@ -146,13 +136,12 @@ bool within_sectors(const Expression& eq, SectorId sec, int n) {
 bool ReductionState::candidate(const Integral& target, const Action& a, Candidate& out) const {
   const int n = ctx_->n();
   const SectorId sec = sector_of(target, n);
-  const std::optional<Expression>& raw = raw_equation(a);
-  if (!raw) return false;
+  Expression eq;
+  if (!ctx_->equation(a.op, a.seed, eq)) return false;
   // Exact early rejection: a term outside the target's sectors that is neither a key nor in any
   // key's value survives substitution, so the action is invalid.
-  for (auto& [x, c] : raw->terms())
+  for (auto& [x, c] : eq.terms())
     if ((sector_of(x, n) & ~sec) != 0 && !table_.has(x) && table_.use_count(x) == 0) return false;
-  Expression eq = *raw;
   table_.resolve(eq);
   if (!eq.contains(target)) return false;
   if (!within_sectors(eq, sec, n)) return false;
@@ -160,6 +149,16 @@ bool ReductionState::candidate(const Integral& target, const Action& a, Candidat
   out.equation = std::make_shared<const Expression>(std::move(eq));
   return true;
 }
+
+namespace {
+
+struct ActionHash {
+  std::size_t operator()(const std::pair<int, Integral>& p) const {
+    return IntegralHash{}(p.second) ^ (static_cast<std::size_t>(p.first) * 0x9E3779B97F4A7C15ULL);
+  }
+};
+
+}  // namespace
 
 struct ReductionState::ResolvedCache {
   // One equation with what a step asks of it, updated whenever the equation changes, so that
@@ -249,8 +248,6 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
         ResolvedCache::Entry& e = rc.entries.emplace_back();
         e.op = op;
         e.seed = a.seed;
-        // Computed afresh rather than through the raw-equation cache: an entry is made once, and
-        // a long job meets tens of thousands of equations that the cache would keep for good.
         if (Expression raw; ctx_->equation(op, a.seed, raw)) {
           e.eq = std::make_shared<Expression>(std::move(raw));
           table_.resolve(*e.eq);

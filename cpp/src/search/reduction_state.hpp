@@ -115,15 +115,12 @@ class ReductionState {
  public:
   ReductionState(const FamilyContext& ctx, Expression expression);
 
-  // Raw equations by (op, seed), zero sectors dropped; empty optional: outside the family. They do
-  // not depend on the state, so copies of a state (the states of one beam search) share them.
-  // Not thread-safe: a state and its copies stay on one thread.
-  struct EquationCache;
   // The equations met so far (around targets and around the keys that use them), resolved through
   // this state's table and kept resolved as keys are added, with an index of which equations
   // hold each integral: a long job offers thousands of candidates per step, nearly all of them met
   // before, so a step reads them off the index instead of resolving each. Shared by copies of a
-  // state until one of them applies an action (it then starts an empty one).
+  // state until one of them applies an action (it then starts an empty one). Not thread-safe: a
+  // state and its copies stay on one thread.
   struct ResolvedCache;
 
   const Expression& expression() const { return expr_; }
@@ -152,23 +149,10 @@ class ReductionState {
  private:
   bool candidate(const Integral& target, const Action& a, Candidate& out) const;
 
-  const std::optional<Expression>& raw_equation(const Action& a) const;
-
   const FamilyContext* ctx_;
   Expression expr_;
   SubstitutionTable table_;
-  std::shared_ptr<EquationCache> equations_;
   std::shared_ptr<ResolvedCache> resolved_;
-};
-
-struct ActionHash {
-  std::size_t operator()(const std::pair<int, Integral>& p) const {
-    return IntegralHash{}(p.second) ^ (static_cast<std::size_t>(p.first) * 0x9E3779B97F4A7C15ULL);
-  }
-};
-
-struct ReductionState::EquationCache {
-  std::unordered_map<std::pair<int, Integral>, std::optional<Expression>, ActionHash> map;
 };
 
 }  // namespace sailir
