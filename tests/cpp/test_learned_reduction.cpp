@@ -178,6 +178,15 @@ int main() {
   std::size_t laporta_jobs = 0;
   for (const PathJob& j : fb.path.jobs) laporta_jobs += j.laporta;
   CHECK(laporta_jobs == fb.stats.fallbacks);
+  // A job stopped by the step limit is retried with more steps, not wider seeds (which would
+  // only lengthen it): with two steps to start with, the retries solve every job (some also
+  // need wider seeds, one retry each).
+  tight.beam.max_steps = 2;
+  tight.retries = 5;
+  tight.fallback = false;
+  LearnedResult longer = reduce_learned(family, hard, policy, tight);
+  CHECK(longer.stats.retries > 0 && longer.stats.fallbacks == 0);
+  CHECK(longer.result.coefficients == laporta(family, hard, hard.prime));
 
   // A policy made for another family is refused.
   ReductionRequest other_family = req;

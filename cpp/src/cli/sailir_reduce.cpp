@@ -50,8 +50,8 @@ options:
   --tied-targets N     learned: targets tried among integrals tied at the top weight (default 1)
   --max-steps N        learned: beam steps before a job counts as failed (default: 1000)
   --patience N         learned: ... or steps without its highest integral coming down (default: off)
-  --retries N          learned: retries of a failed job, each with seeds one larger in r and s
-                       (default 2)
+  --retries N          learned: retries of a failed job: four times the steps after reaching
+                       --max-steps, else seeds one larger in r and s (default 2)
   --no-fallback        learned: fail instead of handing an unsolved job to Laporta
   --verify             learned: compare every coefficient with the Laporta reducer
   --save-path FILE     learned: save the reduction path (replayable without the policy)

@@ -244,13 +244,20 @@ class JobScheduler {
     LearnedStats local;
     ++local.jobs;
     std::string why;
+    JobFailure last = JobFailure::none;
     for (int attempt = 0; attempt <= opt_.retries; ++attempt) {
       if (attempt > 0) {
-        // A search bounded like a Laporta system fails only when its seeds do not reach far
-        // enough: widen them, as the Laporta reducer does.
         ++local.retries;
-        if (beam.seed_r_extra >= 0) ++beam.seed_r_extra;
-        if (beam.seed_s_extra >= 0) ++beam.seed_s_extra;
+        if (last == JobFailure::step_limit) {
+          // Still going when it was stopped: within a bounded region it ends, so give it room
+          // (wider seeds would only add integrals to eliminate).
+          beam.max_steps = static_cast<int>(std::min<long>(4L * beam.max_steps, 1L << 30));
+        } else {
+          // A search bounded like a Laporta system runs out of actions only when its seeds do
+          // not reach far enough: widen them, as the Laporta reducer does.
+          if (beam.seed_r_extra >= 0) ++beam.seed_r_extra;
+          if (beam.seed_s_extra >= 0) ++beam.seed_s_extra;
+        }
       }
       JobOutcome o = beam_reduce(ctx_, policy_, x, beam, warm);
       local.beam_steps += o.stats.steps;
@@ -267,6 +274,7 @@ class JobScheduler {
       }
       ++local.failed_jobs;
       why = o.failure;
+      last = o.why;
       after = -1;  // a failed search used up the carried state: retries start afresh
     }
     const std::string name = format_integral(x, ctx_.n());

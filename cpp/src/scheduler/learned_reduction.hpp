@@ -27,7 +27,8 @@ struct LearnedProgress {
 
 struct LearnedOptions {
   BeamOptions beam;
-  int retries = 2;        // a failed job is retried this often, each time with seeds one larger in r and s
+  int retries = 2;        // a failed job is retried this often: with 4x max_steps after the step limit,
+                          // else with seeds one larger in r and s
   bool fallback = true;   // then reduced by the Laporta reducer (counted in the stats)
   bool verify = false;    // compare every coefficient with the Laporta reducer (same prime and point)
   std::function<void(const LearnedProgress&)> progress;  // may be empty; called from one thread

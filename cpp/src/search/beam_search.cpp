@@ -129,6 +129,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       ++out.stats.states_expanded;
     }
     if (exps.empty()) {
+      out.why = JobFailure::no_action;
       out.failure = "no valid action left";
       return out;
     }
@@ -246,6 +247,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       if (c.max_key < step_best) step_best = c.max_key;
     if (step_best < best_max) best_max = step_best, since_best = 0;
     else if (++since_best > opt.patience && opt.patience > 0) {
+      out.why = JobFailure::no_progress;
       out.failure = "no progress in " + std::to_string(opt.patience) + " steps";
       return out;
     }
@@ -288,6 +290,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     }
     beam = std::move(next);
   }
+  out.why = JobFailure::step_limit;
   out.failure = "not solved within " + std::to_string(opt.max_steps) + " steps";
   return out;
 }

@@ -49,8 +49,13 @@ struct BeamStats {
   std::size_t steps = 0, policy_calls = 0, states_expanded = 0;
 };
 
+// Why a search ended unsolved: the cure differs. No action left means the seed region is too
+// small; the step limit means the search was still going (a wider region would only lengthen it).
+enum class JobFailure { none, no_action, step_limit, no_progress };
+
 struct JobOutcome {
   bool solved = false;
+  JobFailure why = JobFailure::none;
   Expression value;              // the integral's value when solved (lower integrals and subsectors)
   std::vector<PathStep> steps;   // the winning state's steps, replayable without the policy
   BeamStats stats;
