@@ -33,7 +33,11 @@ def native_binary() -> str:
 
 
 def run_once(integral: str, extra: list[str], binary: str = "") -> dict:
-    """One sailir-reduce process; its own CPU time and peak RSS from wait4."""
+    """One sailir-reduce process: wall time, its CPU time (wait4) and its own peak RSS.
+
+    The peak is the one the process reports (`stats.peak_rss_mb`, VmHWM): wait4's ru_maxrss
+    would include this Python process's, which Linux folds in when the child execs.
+    """
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         cmd = [
             binary or native_binary(),
@@ -57,7 +61,7 @@ def run_once(integral: str, extra: list[str], binary: str = "") -> dict:
     return {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_rss_mb": result["stats"].get("peak_rss_mb", usage.ru_maxrss / 1024),
         "result": result,
     }
 

@@ -3,11 +3,11 @@
 
 For every integral, one `sailir-reduce --method learned` process (jobs on --threads worker
 threads, the path replayed at a second prime) and one `sailir-reduce --method laporta` process
-(one core, no check), each measured from outside: wall time, CPU time and peak resident memory
-(wait4). The learned run also reports its jobs, beam steps, policy calls, Laporta fallbacks and
-the replay time of its path (the arithmetic floor); the coefficients of the two methods must be
-identical, which is the same comparison as `--verify` without adding Laporta's memory to the
-learned process. Options:
+(one core, no check): wall time and CPU time measured from outside (wait4), and the peak resident
+memory each process reports of itself. The learned run also reports its jobs, beam steps,
+policy calls, Laporta fallbacks and the replay time of its path (the arithmetic floor); the
+coefficients of the two methods must be identical, which is the same comparison as `--verify`
+without adding Laporta's memory to the learned process. Options:
   --threads N    worker threads of the learned run (default 2)
   --beam-width N beam width (default: sailir-reduce's)
   --only N       only the first N integrals (easiest first)

@@ -58,9 +58,10 @@ def reduce_json(args: list[str], env: dict[str, str], program: Path = REDUCE) ->
 
 
 def comparable(result: dict[str, Any]) -> dict[str, Any]:
-    """The result without its timing."""
+    """The result without its timing and memory figures."""
     out = copy.deepcopy(result)
     del out["stats"]["seconds"]
+    del out["stats"]["peak_rss_mb"]
     return out
 
 
@@ -421,3 +422,17 @@ def test_kira_directory_matches_builtin(env: dict[str, str], base: dict[str, Any
     assert (cache / f"{base['family_hash']}.sfam").is_file()
     # A Kira directory has no numeric point: without --point the engine says so.
     bad(["--family", str(config), INTEGRAL], env, "no value for d")
+
+
+def test_reports_its_own_peak_memory(env: dict[str, str]) -> None:
+    # The process's own high-water mark: positive, and never above what wait4 sees (which also
+    # holds the spawning Python's, folded in at exec).
+    proc = subprocess.Popen(
+        [str(REDUCE), *BASE_ARGS, "--no-check", INTEGRAL], env=env, stdout=subprocess.PIPE, text=True
+    )
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0
+    peak = json.loads(out)["stats"]["peak_rss_mb"]
+    assert 0 < peak <= usage.ru_maxrss / 1024 + 0.1

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -141,6 +142,16 @@ std::function<void(const sailir::LearnedProgress&)> learned_progress(std::chrono
   };
 }
 
+// Peak resident memory of this process in MB (Linux: VmHWM; 0 elsewhere). Read by the process
+// itself because a parent's wait4 figure is not the engine's own: at exec, Linux folds the
+// high-water mark of the memory being replaced (the parent's, when spawned by vfork) into it.
+double own_peak_rss_mb() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024;  // kB
+  return 0;
+}
+
 void write_output(const std::string& path, const std::string& text) {
   if (path.empty()) {
     std::cout << text << std::flush;
@@ -242,6 +253,7 @@ int run(int argc, char** argv) {
     ReplayResult rep = replay_path(family, req.point, req.prime, path, threads);
     rep.result.method_stats = {{"jobs", double(path.jobs.size())}, {"replay_seconds", rep.seconds}};
     rep.result.seconds = rep.seconds;
+    rep.result.peak_rss_mb = own_peak_rss_mb();
     write_output(output, write_result(family, rep.result, fmt, "replay"));
     return 0;
   }
@@ -249,6 +261,7 @@ int run(int argc, char** argv) {
 
   if (method == "laporta") {
     ReductionResult result = reduce_checked(family, req);
+    result.peak_rss_mb = own_peak_rss_mb();
     for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
     write_output(output, write_result(family, result, fmt, method));
     return 0;
@@ -257,7 +270,8 @@ int run(int argc, char** argv) {
   Policy policy = policy_file.empty() ? Policy::builtin(family.name) : Policy::load_file(policy_file);
   if (progress) learned.progress = learned_progress(t0);
   LearnedResult lr = reduce_learned(family, req, policy, learned);
-  const ReductionResult result = learned_output(lr, learned.verify);
+  ReductionResult result = learned_output(lr, learned.verify);
+  result.peak_rss_mb = own_peak_rss_mb();
   for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
   if (!save_path.empty()) write_output(save_path, lr.path.to_text(family.n));
   write_output(output, write_result(family, result, fmt, method));

@@ -38,6 +38,7 @@ struct ReductionResult {
   // result was compared with the Laporta reducer (empty: not compared).
   std::vector<std::pair<std::string, double>> method_stats;
   std::optional<bool> verified;
+  double peak_rss_mb = 0;  // the process's own peak resident memory, when the caller measured it (0: not)
 };
 
 // Laporta at request.prime, repeated at a check prime unless request.check is false.

@@ -79,6 +79,7 @@ std::string write_json(const FamilyDef& f, const ReductionResult& r, const std::
     else o << v;
     o << ", ";
   }
+  if (r.peak_rss_mb > 0) o << "\"peak_rss_mb\": " << std::round(r.peak_rss_mb * 10) / 10 << ", ";
   o << "\"seconds\": " << r.seconds << "}\n}\n";
   return o.str();
 }
