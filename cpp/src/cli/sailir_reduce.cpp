@@ -152,6 +152,12 @@ double own_peak_rss_mb() {
   return 0;
 }
 
+// A result as written: with the peak memory the process reached to compute it.
+sailir::ReductionResult stamped(sailir::ReductionResult r) {
+  r.peak_rss_mb = own_peak_rss_mb();
+  return r;
+}
+
 void write_output(const std::string& path, const std::string& text) {
   if (path.empty()) {
     std::cout << text << std::flush;
@@ -253,17 +259,15 @@ int run(int argc, char** argv) {
     ReplayResult rep = replay_path(family, req.point, req.prime, path, threads);
     rep.result.method_stats = {{"jobs", double(path.jobs.size())}, {"replay_seconds", rep.seconds}};
     rep.result.seconds = rep.seconds;
-    rep.result.peak_rss_mb = own_peak_rss_mb();
-    write_output(output, write_result(family, rep.result, fmt, "replay"));
+    write_output(output, write_result(family, stamped(std::move(rep.result)), fmt, "replay"));
     return 0;
   }
   if (req.targets.empty()) throw BadInput("no integral to reduce (see --help)");
 
   if (method == "laporta") {
     ReductionResult result = reduce_checked(family, req);
-    result.peak_rss_mb = own_peak_rss_mb();
     for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
-    write_output(output, write_result(family, result, fmt, method));
+    write_output(output, write_result(family, stamped(std::move(result)), fmt, method));
     return 0;
   }
 
@@ -271,10 +275,9 @@ int run(int argc, char** argv) {
   if (progress) learned.progress = learned_progress(t0);
   LearnedResult lr = reduce_learned(family, req, policy, learned);
   ReductionResult result = learned_output(lr, learned.verify);
-  result.peak_rss_mb = own_peak_rss_mb();
   for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
   if (!save_path.empty()) write_output(save_path, lr.path.to_text(family.n));
-  write_output(output, write_result(family, result, fmt, method));
+  write_output(output, write_result(family, stamped(std::move(result)), fmt, method));
   if (learned.verify && !lr.verified) {
     std::fprintf(stderr, "sailir-reduce: error: verification failed: %s\n", lr.verify_error.c_str());
     return kExitNotVerified;
