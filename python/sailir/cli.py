@@ -38,7 +38,8 @@ def _cmd_family(args: argparse.Namespace) -> int:
     nterms = sum(len(t.terms) for t in templates)
     print(f"identities: {kinds['IBP']} IBP + {kinds['LI']} LI templates, {nterms} terms")
     print(f"nonzero sectors ({len(info['nonzero_sectors'])}): {' '.join(map(str, info['nonzero_sectors']))}")
-    print(f"masters ({len(info['masters'])}):")
+    checked = " (independent: no master reduces to the others)" if info.get("basis_checked") else ""
+    print(f"masters ({len(info['masters'])}){checked}:")
     for m in info["masters"]:
         print(f"  I[{','.join(map(str, m))}]")
     return 0

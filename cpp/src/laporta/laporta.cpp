@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <bit>
 
-#include "laporta/sector_system.hpp"
+#include "laporta/seeds.hpp"
 
 namespace sailir {
 
@@ -64,16 +64,25 @@ void LaportaReducer::find_masters() {
       throw std::invalid_argument("preferred master " + format_integral(p, family_.n) + " lies in the zero sector " +
                                   std::to_string(s));
   }
-  for (SectorId s : nonzero_sectors()) {
+  // From the top sector down, so that every relation a sector hands down reaches a sector not
+  // yet solved (its lead is lower in the Laporta order).
+  std::vector<SectorId> sectors = nonzero_sectors();
+  std::sort(sectors.begin(), sectors.end(), [](SectorId x, SectorId y) {
+    return LaportaOrder::sector_floor(x) > LaportaOrder::sector_floor(y);
+  });
+  SolveOptions opt;
+  opt.keep_relation_term = [this](const Integral& x) {
+    auto [rmax, smax] = master_bounds(sector_of(x, family_.n));  // where masters are chosen
+    return r_of(x, family_.n) < rmax && s_of(x, family_.n) < smax;
+  };
+  for (SectorId s : sectors) {
     const int t = lines_of(s);
-    int rmax = t + 2, smax = 2;
-    for (const Integral& p : preferred_)
-      if (sector_of(p, family_.n) == s) {
-        rmax = std::max(rmax, r_of(p, family_.n) + 1);
-        smax = std::max(smax, s_of(p, family_.n) + 1);
-      }
-    SectorSystem sys(*ids_, order_, s, [this](SectorId x) { return is_zero_sector(x); });
-    sys.solve(rmax, smax);
+    auto [rmax, smax] = master_bounds(s);
+    SectorSystem sys(*ids_, order_, s, zero_test());
+    opt.incoming = &relations_in_[s];
+    sys.solve(rmax, smax, opt);
+    for (Relation& rel : sys.take_relations())
+      relations_in_[sector_of(rel.front().integral, family_.n)].push_back(std::move(rel));
     for (const Integral& p : preferred_)
       if (sector_of(p, family_.n) == s && sys.has_pivot(p)) {
         std::vector<Term> expr;
@@ -99,6 +108,36 @@ void LaportaReducer::find_masters() {
   for (auto& [s, list] : sector_masters_) masters_.insert(masters_.end(), list.begin(), list.end());
   std::sort(masters_.begin(), masters_.end(), [this](auto& x, auto& y) { return order_.less(x, y); });
   for (std::size_t i = 0; i < masters_.size(); ++i) master_index_[masters_[i]] = static_cast<int>(i);
+  std::erase_if(relations_in_, [](auto& kv) { return kv.second.empty(); });
+}
+
+// Seed bounds of a sector's master finding: two beyond its corner, and beyond its preferred masters.
+std::pair<int, int> LaportaReducer::master_bounds(SectorId s) const {
+  int rmax = lines_of(s) + 2, smax = 2;
+  for (const Integral& p : preferred_)
+    if (sector_of(p, family_.n) == s) {
+      rmax = std::max(rmax, r_of(p, family_.n) + 1);
+      smax = std::max(smax, s_of(p, family_.n) + 1);
+    }
+  return {rmax, smax};
+}
+
+void LaportaReducer::check_basis() {
+  std::vector<Integral> seeds;
+  for (SectorId s : nonzero_sectors()) {
+    auto [rmax, smax] = master_bounds(s);  // seeds where masters are chosen: one system stays affordable
+    std::vector<Integral> here = sector_seeds(s, family_.n, rmax - 1, smax - 1);
+    seeds.insert(seeds.end(), here.begin(), here.end());
+  }
+  masters();
+  SectorSystem all(*ids_, order_, line_mask_, zero_test());
+  SolveOptions opt;
+  opt.pivot_everywhere = true;
+  all.solve_seeds(seeds, opt);
+  for (const Integral& m : masters_)
+    if (all.is_pivot(m))
+      throw DependentBasisError("the master basis is dependent: IBP identities reduce the master " +
+                                format_integral(m, family_.n) + " to lower integrals");
 }
 
 std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::vector<Integral>& targets,
@@ -129,13 +168,22 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::
     }
     rmax += opt.r_extra;
     smax += opt.s_extra;
+    static const std::vector<Relation> no_relations;
+    auto in = relations_in_.find(s);
+    const auto& incoming = in == relations_in_.end() ? no_relations : in->second;
+    if (!incoming.empty()) {  // at least the seeds that made the handed-down relations bite
+      rmax = std::max(rmax, master_bounds(s).first);
+      smax = std::max(smax, master_bounds(s).second);
+    }
     const auto& own_masters = sector_masters_[s];
     for (int attempt = 0;; ++attempt) {
-      SectorSystem sys(*ids_, order_, s, [this](SectorId x) { return is_zero_sector(x); });
+      SectorSystem sys(*ids_, order_, s, zero_test());
       if (opt.progress)
         opt.progress("sector " + std::to_string(s) + ": " + std::to_string(todo.size()) + " integrals, seeds r<=" +
                      std::to_string(rmax) + " s<=" + std::to_string(smax));
-      sys.solve(rmax, smax);
+      SolveOptions with;
+      with.incoming = &incoming;
+      sys.solve(rmax, smax, with);
       const auto& st = sys.stats();
       stats_.seeds += st.seeds;
       stats_.equations += st.equations;

@@ -17,12 +17,18 @@
 #include "family/family_file.hpp"
 #include "family/point.hpp"
 #include "identities/identity_set.hpp"
+#include "laporta/sector_system.hpp"
 
 namespace sailir {
 
 // A target (or an integral it needs) that the seeds could not reduce to masters.
 struct UnreducedError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// A claimed master basis in which one master reduces to the others.
+struct DependentBasisError : UnreducedError {
+  using UnreducedError::UnreducedError;
 };
 
 struct LaportaOptions {
@@ -52,6 +58,10 @@ class LaportaReducer {
   const std::vector<Integral>& masters();
   // Preferred integrals the basis did not need, and masters added beyond the preferred ones.
   const std::vector<std::string>& basis_notes() { masters(); return basis_notes_; }
+  // Checks masters() by another route: one elimination of every nonzero sector's master-finding
+  // equations together, pivoting on any integral. A master that leads a row there reduces to
+  // lower masters. Throws DependentBasisError naming it.
+  void check_basis();
 
   // Coefficients of each target over masters() (index into it). Throws UnreducedError.
   std::vector<std::vector<std::pair<int, u64>>> reduce(const std::vector<Integral>& targets, const LaportaOptions& opt);
@@ -60,6 +70,10 @@ class LaportaReducer {
 
  private:
   void find_masters();
+  std::pair<int, int> master_bounds(SectorId s) const;
+  SectorSystem::ZeroTest zero_test() {
+    return [this](SectorId x) { return is_zero_sector(x); };
+  }
   const std::vector<std::pair<int, u64>>& compose(const Integral& x);
 
   const FamilyDef& family_;
@@ -73,6 +87,9 @@ class LaportaReducer {
   std::vector<Integral> masters_;
   std::unordered_map<Integral, int, IntegralHash> master_index_;
   std::map<SectorId, std::vector<Integral>> sector_masters_;
+  // The relations master finding handed down to each sector from its supersectors; reductions
+  // add them too, so that they meet the same basis.
+  std::map<SectorId, std::vector<Relation>> relations_in_;
   std::vector<std::string> basis_notes_;
   std::unordered_map<Integral, std::vector<Term>, IntegralHash> rules_;
   std::unordered_map<Integral, std::vector<std::pair<int, u64>>, IntegralHash> composed_;

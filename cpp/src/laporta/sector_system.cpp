@@ -12,34 +12,44 @@ namespace sailir {
 SectorSystem::SectorSystem(const IdentitySet& ids, const LaportaOrder& order, SectorId sector, ZeroTest is_zero)
     : ids_(ids), order_(order), sector_(sector), is_zero_(std::move(is_zero)), mod_(ids.modulus()), n_(ids.propagators()) {}
 
-void SectorSystem::solve(int rmax, int smax) {
-  const std::vector<Integral> seeds = sector_seeds(sector_, n_, rmax, smax);
+void SectorSystem::solve(int rmax, int smax, const SolveOptions& opt) {
+  solve_seeds(sector_seeds(sector_, n_, rmax, smax), opt);
+}
+
+void SectorSystem::solve_seeds(const std::vector<Integral>& seeds, const SolveOptions& opt) {
   stats_ = {};
   stats_.seeds = seeds.size();
+  pivot_everywhere_ = opt.pivot_everywhere;
+  keep_relation_term_ = opt.keep_relation_term;
 
   // Generate all equations, dropping integrals of zero sectors; integrals get provisional ids.
   std::vector<std::vector<std::pair<std::uint32_t, u64>>> eqs;
-  std::vector<Term> terms;
   std::vector<Integral> found;
   std::unordered_map<Integral, std::uint32_t, IntegralHash> provisional;
   std::unordered_map<SectorId, bool> zero_cache;
+  auto add_equation = [&](const std::vector<Term>& terms) {
+    std::vector<std::pair<std::uint32_t, u64>> eq;
+    for (const Term& term : terms) {
+      SectorId s = sector_of(term.integral, n_);
+      auto z = zero_cache.find(s);
+      if (z == zero_cache.end()) z = zero_cache.emplace(s, s != sector_ && is_zero_(s)).first;
+      if (z->second) continue;
+      auto [it, fresh] = provisional.emplace(term.integral, static_cast<std::uint32_t>(found.size()));
+      if (fresh) found.push_back(term.integral);
+      eq.emplace_back(it->second, term.coef);
+    }
+    if (!eq.empty()) eqs.push_back(std::move(eq));
+  };
+  std::vector<Term> terms;
   for (const Integral& seed : seeds) {
     for (int t = 0; t < ids_.size(); ++t) {
       terms.clear();
       ids_.equation(t, seed, terms);
-      std::vector<std::pair<std::uint32_t, u64>> eq;
-      for (const Term& term : terms) {
-        SectorId s = sector_of(term.integral, n_);
-        auto z = zero_cache.find(s);
-        if (z == zero_cache.end()) z = zero_cache.emplace(s, s != sector_ && is_zero_(s)).first;
-        if (z->second) continue;
-        auto [it, fresh] = provisional.emplace(term.integral, static_cast<std::uint32_t>(found.size()));
-        if (fresh) found.push_back(term.integral);
-        eq.emplace_back(it->second, term.coef);
-      }
-      if (!eq.empty()) eqs.push_back(std::move(eq));
+      add_equation(terms);
     }
   }
+  if (opt.incoming)
+    for (const Relation& rel : *opt.incoming) add_equation(rel);
   stats_.equations = eqs.size();
   stats_.unknowns = found.size();
 
@@ -73,8 +83,9 @@ void SectorSystem::solve(int rmax, int smax) {
   pivot_of_.assign(cols_.size(), -1);
   acc_.assign(cols_.size(), 0);
   bits_.assign((cols_.size() + 63) / 64, 0);
+  const bool subsector_rows = pivot_everywhere_ || keep_relation_term_;
   for (auto& eq : eqs) {
-    if (eq.front().first < first_own_) continue;  // a relation among subsector integrals only
+    if (eq.front().first < first_own_ && !subsector_rows) continue;  // among subsector integrals only
     add_row(eq);
   }
   stats_.pivots = rows_.size();
@@ -100,7 +111,7 @@ void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) 
       const u64 v = acc_[c];
       acc_[c] = 0;
       if (v == 0) continue;
-      const std::int32_t p = c >= first_own_ ? pivot_of_[c] : -1;
+      const std::int32_t p = pivot_of_[c];  // subsector columns have pivots only with pivot_everywhere
       if (p < 0) {
         out.emplace_back(c, v);
         continue;
@@ -123,7 +134,8 @@ void SectorSystem::add_row(const std::vector<std::pair<std::uint32_t, u64>>& eq)
   for (auto [c, v] : eq) load(c, v);
   std::vector<std::pair<std::uint32_t, u64>> red;
   scan_reduce(red);
-  if (red.empty() || red.front().first < first_own_) return;  // dependent, or subsector-only
+  if (red.empty()) return;  // dependent
+  if (red.front().first < first_own_ && !keeps_relation(red)) return;
   const std::uint32_t lead = red.front().first;
   const u64 inv = nmod_inv(red.front().second, mod_);
   Row row;
@@ -143,6 +155,35 @@ std::vector<Integral> SectorSystem::unpivoted_own() const {
   for (std::uint32_t c = first_own_; c < cols_.size(); ++c)
     if (pivot_of_[c] < 0) out.push_back(cols_[c]);
   return out;
+}
+
+// A row among subsector integrals only is kept as a pivot, so that the relations kept stay
+// independent (each is reduced by those before it): a sector hands down at most one relation per
+// subsector integral, not every equation that happens to cancel its own integrals.
+bool SectorSystem::keeps_relation(const std::vector<std::pair<std::uint32_t, u64>>& red) const {
+  if (pivot_everywhere_) return true;
+  if (!keep_relation_term_) return false;
+  for (auto [c, v] : red)
+    if (!keep_relation_term_(cols_[c])) return false;
+  return true;
+}
+
+std::vector<Relation> SectorSystem::take_relations() const {
+  std::vector<Relation> out;
+  if (pivot_everywhere_) return out;
+  for (std::uint32_t c = 0; c < first_own_; ++c) {
+    if (pivot_of_[c] < 0) continue;
+    const Row& row = rows_[pivot_of_[c]];
+    Relation rel{Term{cols_[c], 1}};
+    for (std::size_t k = 0; k < row.cols.size(); ++k) rel.push_back(Term{cols_[row.cols[k]], row.vals[k]});
+    out.push_back(std::move(rel));
+  }
+  return out;
+}
+
+bool SectorSystem::is_pivot(const Integral& x) const {
+  auto it = col_of_.find(x);
+  return it != col_of_.end() && pivot_of_[it->second] >= 0;
 }
 
 bool SectorSystem::has_pivot(const Integral& x) const {

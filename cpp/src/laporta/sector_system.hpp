@@ -1,6 +1,14 @@
 // One sector's Laporta system: equations from seeds of the sector, sparse elimination modulo p
-// that pivots only on the sector's own integrals (subsector integrals stay as a tail, reduced
-// later in their own sectors), and back-substitution of chosen integrals.
+// that pivots on the sector's own integrals (subsector integrals stay as a tail, reduced later in
+// their own sectors), and back-substitution of chosen integrals.
+//
+// An equation whose own integrals all cancel still relates subsector integrals, possibly of
+// several subsectors (I[2,0,0,0] = I[0,2,0,0] on the one-loop box). Master finding must use it,
+// as one Laporta system over all sectors would, or integrals that IBP relates stay separate
+// "masters". So the system can keep such relations for the sector of their highest integral.
+// It keeps only those among integrals near their sectors' corners (a filter): relations that
+// reach far beyond the seeds of their sectors cannot change which integrals are masters there,
+// and keeping them all costs a full Laporta system in every sector.
 #pragma once
 
 #include <cstdint>
@@ -22,14 +30,32 @@ struct SystemStats {
   std::size_t stored_terms = 0;
 };
 
+// A linear relation among integrals (sum of coef * integral = 0).
+using Relation = std::vector<Term>;
+
+struct SolveOptions {
+  const std::vector<Relation>* incoming = nullptr;  // equations handed down from supersectors
+  // Non-empty: relations among subsector integrals only, all of whose integrals pass, are kept.
+  std::function<bool(const Integral&)> keep_relation_term;
+  bool pivot_everywhere = false;  // pivot on subsector integrals too (one system over all sectors)
+};
+
 class SectorSystem {
  public:
   using ZeroTest = std::function<bool(SectorId)>;
 
   SectorSystem(const IdentitySet& ids, const LaportaOrder& order, SectorId sector, ZeroTest is_zero);
 
-  // Generates the equations at the seeds bounded by (rmax, smax) and eliminates them.
-  void solve(int rmax, int smax);
+  // Generates the equations at the seeds bounded by (rmax, smax), adds the relations handed down
+  // from supersectors, and eliminates them all.
+  void solve(int rmax, int smax, const SolveOptions& opt = {});
+  // The same at explicit seeds (of any sectors below or in this one).
+  void solve_seeds(const std::vector<Integral>& seeds, const SolveOptions& opt);
+
+  // The relations kept (see SolveOptions), each led by its highest integral with coefficient 1.
+  std::vector<Relation> take_relations() const;
+  // Whether x leads a row (of any sector with pivot_everywhere): x reduces to lower integrals.
+  bool is_pivot(const Integral& x) const;
 
   // Integrals of this sector that the elimination left without a pivot (candidates for masters).
   std::vector<Integral> unpivoted_own() const;
@@ -44,6 +70,7 @@ class SectorSystem {
 
  private:
   void add_row(const std::vector<std::pair<std::uint32_t, u64>>& row);
+  bool keeps_relation(const std::vector<std::pair<std::uint32_t, u64>>& red) const;
   void scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out);  // reduces the accumulator
   void load(std::uint32_t col, u64 val);
 
@@ -57,6 +84,8 @@ class SectorSystem {
   std::vector<Integral> cols_;                          // local column -> integral, ascending order
   std::unordered_map<Integral, std::uint32_t, IntegralHash> col_of_;
   std::uint32_t first_own_ = 0;                         // columns >= this belong to the sector
+  bool pivot_everywhere_ = false;
+  std::function<bool(const Integral&)> keep_relation_term_;
 
   struct Row {
     std::vector<std::uint32_t> cols;  // descending, lead excluded (lead coefficient is 1)

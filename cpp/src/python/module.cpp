@@ -81,6 +81,8 @@ py::dict sectors(const std::string& family_file, std::uint64_t prime, const std:
   d["nonzero_sectors"] = reducer.nonzero_sectors();
   d["masters"] = powers(reducer.masters(), family.n);
   d["notes"] = reducer.basis_notes();
+  reducer.check_basis();  // throws DependentBasisError (an UnreducedError) naming the master
+  d["basis_checked"] = true;
   return d;
 }
 
