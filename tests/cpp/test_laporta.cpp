@@ -31,6 +31,13 @@ int main() {
   LaportaReducer automatic(tb, tp, kDefaultPrime, {});
   CHECK(automatic.nonzero_sectors().size() == 23);
   CHECK(automatic.masters().size() == 16);
+  bool independent = true;
+  try {
+    automatic.check_basis();
+  } catch (const DependentBasisError&) {
+    independent = false;
+  }
+  CHECK(independent);
   LaportaReducer preferred(tb, tp, kDefaultPrime, tb.masters);
   auto ms = preferred.masters();
   CHECK(ms.size() == 16);
