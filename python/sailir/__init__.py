@@ -95,7 +95,9 @@ def sectors(
     masters: Iterable[str] | None = None,
 ) -> dict:
     """Nonzero sectors (ids) and master integrals (power lists) of a family, as found by the
-    engine's IBP-based zero-sector test and Laporta master finding."""
+    engine's IBP-based zero-sector test and Laporta master finding, with the ``point`` they were
+    found at (symbols without a value get random rationals) and ``basis_checked`` (the masters
+    were checked to be independent; a dependent basis raises ``UnreducedError``)."""
     from . import _core
 
     return _core.sectors(

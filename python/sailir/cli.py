@@ -29,14 +29,20 @@ def _cmd_family(args: argparse.Namespace) -> int:
     from .identities import derive_identities
 
     fam = load_family(args.spec)
-    templates = derive_identities(fam)
     info = sectors(args.spec, point=args.point)
+    if args.format == "json":
+        out = {"family": fam.name, **{k: info[k] for k in ("masters", "nonzero_sectors", "point")}}
+        out["basis_checked"] = info["basis_checked"]
+        print(json.dumps(out))
+        return 0
+    templates = derive_identities(fam)
     kinds = {k: sum(t.kind == k for t in templates) for k in ("IBP", "LI")}
     print(
         f"family {fam.name}: {len(fam.propagators)} propagators, loop momenta {', '.join(fam.loop_momenta)}"
     )
     nterms = sum(len(t.terms) for t in templates)
     print(f"identities: {kinds['IBP']} IBP + {kinds['LI']} LI templates, {nterms} terms")
+    print("point: " + ", ".join(f"{k}={v}" for k, v in info["point"].items()))
     print(f"nonzero sectors ({len(info['nonzero_sectors'])}): {' '.join(map(str, info['nonzero_sectors']))}")
     checked = " (independent: no master reduces to the others)" if info.get("basis_checked") else ""
     print(f"masters ({len(info['masters'])}){checked}:")
@@ -158,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     comp.add_argument("spec")
     fam = sub.add_parser("family", help="summary of a family: identities, nonzero sectors, masters")
     fam.add_argument("spec")
-    fam.add_argument("--point", default=None, help="numeric point, e.g. d=41,m2=31")
+    fam.add_argument(
+        "--point", default=None, help="numeric point, e.g. d=41,m2=31 (default: the family's, else random)"
+    )
+    fam.add_argument("--format", choices=["text", "json"], default="text")
     cpus = os.cpu_count() or 1
 
     gen = sub.add_parser("generate", help="scramble/unscramble training data into shard files")

@@ -5,7 +5,8 @@ A family is given to `load_family` as one of
 * a built-in name (`python/sailir/data/families/NAME.yaml`, e.g. `trianglebox`);
 * the path of a sailir YAML file (format below);
 * the path of a Kira config directory holding `integralfamilies.yaml` and `kinematics.yaml`, read
-  unchanged; `DIR:NAME` selects one family when `integralfamilies.yaml` lists several.
+  unchanged, or of the Kira project directory that holds it as `config/`; `DIR:NAME` selects one
+  family when `integralfamilies.yaml` lists several.
 
 The sailir YAML format::
 
@@ -338,7 +339,10 @@ def _from_sailir(data: Any, source: str) -> Family:
 
 
 def load_kira(directory: Path, selected: str | None) -> Family:
-    """Load one family of a Kira config directory (integralfamilies.yaml + kinematics.yaml)."""
+    """Load one family of a Kira config directory (integralfamilies.yaml + kinematics.yaml), or of
+    a Kira project directory holding it as ``config/``."""
+    if not (directory / "integralfamilies.yaml").exists() and (directory / "config").is_dir():
+        directory = directory / "config"
     files = {}
     for base in ("integralfamilies.yaml", "kinematics.yaml"):
         path = directory / base

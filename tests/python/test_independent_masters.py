@@ -8,7 +8,6 @@ closed form: I(a+1) = (d - 2a) / (2 a m2) I(a)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from fractions import Fraction
@@ -19,6 +18,7 @@ import pytest
 import sailir
 from sailir.rational import lift
 
+REDUCE = str(Path(sys.executable).parent / "sailir-reduce")
 BOX = str(Path(__file__).parent / "data" / "box1l_equal_mass.yaml")
 PRIMES = [sailir.DEFAULT_PRIME, 9223372036854775643]
 POINTS = [
@@ -63,7 +63,7 @@ def test_dependent_preferred_basis_is_refused(tmp_path):
     masters = tmp_path / "masters.txt"
     masters.write_text("I[1,0,0,0]\nI[0,1,0,0]\n")
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "sailir-reduce"), "--family", BOX, "--masters", str(masters), "I[0,2,0,0]"],
+        [REDUCE, "--family", BOX, "--masters", str(masters), "I[0,2,0,0]"],
         capture_output=True,
         text=True,
     )
@@ -78,7 +78,8 @@ def test_reduction_uses_the_checked_basis():
     out = sailir.reduce(["I[2,1,1,1]", "I[0,2,1,0]"], BOX)
     assert out["masters"] == info["masters"]
     assert out["warnings"] == []
-    assert all(master in {sailir_name(m) for m in info["masters"]} for r in out["reductions"].values() for master in r)
+    names = {sailir_name(m) for m in info["masters"]}
+    assert all(master in names for r in out["reductions"].values() for master in r)
 
 
 def sailir_name(powers: list[int]) -> str:

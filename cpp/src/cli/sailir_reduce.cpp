@@ -11,12 +11,14 @@
 #include <memory>
 #include <iostream>
 #include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "family/family_source.hpp"
 #include "family/point.hpp"
 #include "laporta/checked_reduction.hpp"
+#include "output/output_file.hpp"
 #include "output/writers.hpp"
 #include "policy/policy.hpp"
 #include "scheduler/learned_reduction.hpp"
@@ -32,6 +34,7 @@ constexpr int kExitBadPrime = 6;
 constexpr int kExitMissingFile = 7;
 constexpr int kExitBadPolicyFile = 8;
 constexpr int kExitPolicyMismatch = 9;
+constexpr int kExitNotWritten = 10;  // an output file could not be written (checked up front: 2)
 
 const char* kUsage = R"(usage: sailir-reduce [options] INTEGRAL...
 
@@ -76,7 +79,8 @@ options:
   -h, --help           show this help
 exit status: 0 success, 1 internal error, 2 bad input, 3 reduction not completed,
   4 --verify disagreed (the result is still written), 5 malformed integral, 6 bad prime,
-  7 missing or unreadable input file, 8 corrupt policy file, 9 policy made for another family
+  7 missing or unreadable input file, 8 corrupt policy file, 9 policy made for another family,
+  10 the result could not be written (a full disk: the message names the file that keeps it)
 )";
 
 struct BadInput : std::runtime_error {
@@ -92,16 +96,35 @@ std::string read_text(const std::string& path, const char* what) {
   return buf.str();
 }
 
+// Integrals in a file: one per line (`#` starts a comment), as Kira's lists and master files
+// have them, or a Mathematica list {fam[1, 1, 2], ...} over any number of lines.
 std::vector<std::string> integral_lines(const std::string& text) {
-  std::vector<std::string> out;
+  std::string body;
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    auto start = line.find_first_not_of(" \t\r");
-    if (start == std::string::npos || line[start] == '#') continue;
-    auto end = line.find_last_not_of(" \t\r");
-    out.push_back(line.substr(start, end - start + 1));
+    const auto hash = line.find('#');
+    body += line.substr(0, hash) + "\n";
   }
+  std::vector<std::string> out;
+  std::string item;
+  int depth = 0;
+  auto flush = [&] {
+    const auto start = item.find_first_not_of(" \t\r\n");
+    if (start != std::string::npos) out.push_back(item.substr(start, item.find_last_not_of(" \t\r\n") - start + 1));
+    item.clear();
+  };
+  for (char c : body) {  // items end at a newline or a comma outside brackets; braces are dropped
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    if (c == '{' || c == '}') continue;
+    if (depth == 0 && (c == '\n' || c == ',')) {
+      flush();
+      continue;
+    }
+    item += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  flush();
   return out;
 }
 
@@ -156,20 +179,6 @@ double own_peak_rss_mb() {
 sailir::ReductionResult stamped(sailir::ReductionResult r) {
   r.peak_rss_mb = own_peak_rss_mb();
   return r;
-}
-
-void write_output(const std::string& path, const std::string& text) {
-  if (path.empty()) {
-    std::cout << text << std::flush;
-    return;
-  }
-  // Write beside the target and rename, so an interrupted run never leaves half a file.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out || !(out << text) || !out.flush()) throw BadInput("cannot write output file " + path);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw BadInput("cannot write output file " + path);
 }
 
 int run(int argc, char** argv) {
@@ -231,6 +240,17 @@ int run(int argc, char** argv) {
   }
   if (method != "laporta" && method != "learned") throw BadInput("unknown method '" + method + "' (laporta, learned)");
   const OutputFormat fmt = parse_output_format(format);
+  // Checked now, before any reduction: a place that cannot take the result is bad input.
+  auto output_file = [](const std::string& path) {
+    try {
+      return OutputFile(path);
+    } catch (const OutputError& e) {
+      throw BadInput(e.what());
+    }
+  };
+  const OutputFile out = output_file(output);
+  const std::optional<OutputFile> path_out =
+      save_path.empty() ? std::nullopt : std::optional<OutputFile>(output_file(save_path));
 
   FamilyDef family = load_family(family_spec);
   req.prime = prime_text.empty() ? kDefaultPrime : with_code(kExitBadPrime, [&] { return n_parse_prime(prime_text); });
@@ -259,7 +279,7 @@ int run(int argc, char** argv) {
     ReplayResult rep = replay_path(family, req.point, req.prime, path, threads);
     rep.result.method_stats = {{"jobs", double(path.jobs.size())}, {"replay_seconds", rep.seconds}};
     rep.result.seconds = rep.seconds;
-    write_output(output, write_result(family, stamped(std::move(rep.result)), fmt, "replay"));
+    out.write(write_result(family, stamped(std::move(rep.result)), fmt, "replay"));
     return 0;
   }
   if (req.targets.empty()) throw BadInput("no integral to reduce (see --help)");
@@ -267,7 +287,7 @@ int run(int argc, char** argv) {
   if (method == "laporta") {
     ReductionResult result = reduce_checked(family, req);
     for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
-    write_output(output, write_result(family, stamped(std::move(result)), fmt, method));
+    out.write(write_result(family, stamped(std::move(result)), fmt, method));
     return 0;
   }
 
@@ -276,8 +296,14 @@ int run(int argc, char** argv) {
   LearnedResult lr = reduce_learned(family, req, policy, learned);
   ReductionResult result = learned_output(lr, learned.verify);
   for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
-  if (!save_path.empty()) write_output(save_path, lr.path.to_text(family.n));
-  write_output(output, write_result(family, stamped(std::move(result)), fmt, method));
+  std::optional<OutputError> unsaved;  // the result is written even when the path is not
+  try {
+    if (path_out) path_out->write(lr.path.to_text(family.n));
+  } catch (const OutputError& e) {
+    unsaved = e;
+  }
+  out.write(write_result(family, stamped(std::move(result)), fmt, method));
+  if (unsaved) throw *unsaved;
   if (learned.verify && !lr.verified) {
     std::fprintf(stderr, "sailir-reduce: error: verification failed: %s\n", lr.verify_error.c_str());
     return kExitNotVerified;
@@ -297,6 +323,8 @@ int main(int argc, char** argv) {
     return run(argc, argv);
   } catch (const BadInput& e) {
     return fail("error", e, e.code);
+  } catch (const sailir::OutputError& e) {
+    return fail("error", e, kExitNotWritten);
   } catch (const sailir::PolicyFileError& e) {
     return fail("error", e, kExitBadPolicyFile);
   } catch (const sailir::PolicyMismatchError& e) {

@@ -169,7 +169,17 @@ FamilyDef parse_family_file(std::string_view text, const std::string& source) {
 }
 
 Integral parse_family_integral(const FamilyDef& family, std::string_view text) {
-  Integral x = parse_integral(text, family.n);
+  // Kira and our Mathematica output name the family: NAME[a1,...,an] is I[a1,...,an].
+  std::string spelled(text);
+  const auto first = spelled.find_first_not_of(" \t\r\n");
+  const auto bracket = spelled.find('[');
+  if (first != std::string::npos && bracket != std::string::npos && bracket > first) {
+    const std::string name = spelled.substr(first, bracket - first);
+    if (name != "I" && name == family.name) spelled = "I" + spelled.substr(bracket);
+    else if (name != "I")
+      throw std::invalid_argument("integral '" + std::string(text) + "' names family " + name + ", not " + family.name);
+  }
+  Integral x = parse_integral(spelled, family.n);
   for (int i : family.irreducible)
     if (x.a[i] > 0)
       throw std::invalid_argument("integral " + std::string(text) + ": propagator " + std::to_string(i + 1) +

@@ -1,6 +1,8 @@
 #include "family/point.hpp"
 
 #include <algorithm>
+#include <random>
+#include <string>
 #include <stdexcept>
 
 namespace sailir {
@@ -27,6 +29,17 @@ bool is_one(const std::string& v) {
   if (v == "1" || v == "+1") return true;
   auto slash = v.find('/');
   return slash != std::string::npos && v.substr(0, slash) == v.substr(slash + 1) && v[0] != '-';
+}
+
+// For a symbol that neither the family nor the user gave a value: a random non-integer rational,
+// where coefficients vanish only by accident (and a point where the structure changes is refused
+// by the reducer).
+std::string random_generic_value() {
+  static std::mt19937_64 gen{std::random_device{}()};
+  std::uniform_int_distribution<long> num(1000, 999999), den(101, 9973);
+  long p = num(gen), q = den(gen);
+  if (p % q == 0) ++p;
+  return std::to_string(p) + "/" + std::to_string(q);
 }
 
 }  // namespace
@@ -68,8 +81,7 @@ NumericPoint resolve_point(const FamilyDef& family, std::string_view spec) {
   }
   for (auto& [sym, value] : point) {
     if (value.empty() && sym == family.one) value = "1";
-    if (value.empty())
-      throw std::invalid_argument("point: no value for " + sym + " (give it with --point " + sym + "=...)");
+    if (value.empty()) value = random_generic_value();
   }
   return point;
 }

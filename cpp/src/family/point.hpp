@@ -15,8 +15,9 @@ namespace sailir {
 // (symbol, rational text) for every symbol of the family, in the family's symbol order.
 using NumericPoint = std::vector<std::pair<std::string, std::string>>;
 
-// The family's default point overridden by `spec` ("d=41,m2=31/7"). Throws std::invalid_argument
-// with a one-line message for unknown symbols, malformed or missing values, and a
+// The family's default point overridden by `spec` ("d=41,m2=31/7"); a symbol given by neither gets
+// a random rational (so structure needs no point; results record the point they are for). Throws
+// std::invalid_argument with a one-line message for unknown symbols, malformed values, and a
 // symbol_to_replace_by_one set to anything but 1.
 NumericPoint resolve_point(const FamilyDef& family, std::string_view spec);
 

@@ -9,13 +9,16 @@ namespace sailir {
 
 namespace {
 
-ReductionResult run_at(const FamilyDef& family, const ReductionRequest& req, u64 prime) {
+// `check_basis`: also check by one system over all sectors that no master reduces to the others
+// (the run at the check prime does it, beside the first prime's run).
+ReductionResult run_at(const FamilyDef& family, const ReductionRequest& req, u64 prime, bool check_basis) {
   auto t0 = std::chrono::steady_clock::now();
   LaportaReducer reducer(family, req.point, prime, req.preferred);
   ReductionResult r;
   r.prime = prime;
   r.point = req.point;
   r.masters = reducer.masters();
+  if (check_basis) reducer.check_basis();
   r.warnings = reducer.basis_notes();
   r.targets = req.targets;
   r.coefficients = reducer.reduce(req.targets, req.options);
@@ -81,14 +84,14 @@ void require_generic_point(const FamilyDef& family, const NumericPoint& point) {
 ReductionResult reduce_checked(const FamilyDef& family, const ReductionRequest& req) {
   const int n = family.n;
   require_generic_point(family, req.point);
-  if (!req.check) return run_at(family, req, req.prime);
+  if (!req.check) return run_at(family, req, req.prime, false);
   const u64 p2 = next_check_prime(req.prime, 0);
   ReductionRequest quiet = req;  // progress lines come from the first prime only
   quiet.options.progress = nullptr;
   std::future<ReductionResult> pending =
       std::async(req.threads >= 2 ? std::launch::async : std::launch::deferred, run_at, std::cref(family),
-                 std::cref(quiet), p2);
-  ReductionResult first = run_at(family, req, req.prime);
+                 std::cref(quiet), p2, true);
+  ReductionResult first = run_at(family, req, req.prime, false);
   ReductionResult second = pending.get();
   auto finish = [&](ReductionResult& r, const ReductionResult& other) {
     r.check_prime = other.prime;
@@ -99,7 +102,7 @@ ReductionResult reduce_checked(const FamilyDef& family, const ReductionRequest& 
   };
   if (same_basis(first, second) && zeros_missing(second, first, n).empty()) return finish(first, second);
   // The primes disagree: a rank drop, or accidental zeros at the check prime. A third prime decides.
-  ReductionResult third = run_at(family, quiet, next_check_prime(req.prime, p2));
+  ReductionResult third = run_at(family, quiet, next_check_prime(req.prime, p2), false);
   if (same_basis(first, third)) {
     if (!same_basis(first, second))
       first.warnings.push_back("check prime " + std::to_string(p2) + " was unlucky (rank drop); confirmed at " +

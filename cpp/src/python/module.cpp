@@ -75,9 +75,12 @@ std::string reduce(const std::string& family_file, const std::vector<std::string
 py::dict sectors(const std::string& family_file, std::uint64_t prime, const std::string& point,
                  const std::optional<std::vector<std::string>>& masters) {
   FamilyDef family = load_family(family_file);
-  LaportaReducer reducer(family, resolve_point(family, point), prime,
-                         masters ? parse_all(*masters, family) : std::vector<Integral>{});
+  const NumericPoint pt = resolve_point(family, point);
+  LaportaReducer reducer(family, pt, prime, masters ? parse_all(*masters, family) : std::vector<Integral>{});
   py::dict d;
+  py::dict values;  // the point the structure was found at (random where nobody gave a value)
+  for (auto& [sym, value] : pt) values[py::str(sym)] = value;
+  d["point"] = values;
   d["nonzero_sectors"] = reducer.nonzero_sectors();
   d["masters"] = powers(reducer.masters(), family.n);
   d["notes"] = reducer.basis_notes();
