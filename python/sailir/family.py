@@ -67,6 +67,11 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _RESERVED = re.compile(r"(d|a[0-9]+)\Z")  # d and the seed powers a1..an name file coefficients
 _EXPR_CHARS = re.compile(r"[A-Za-z0-9_+\-*/^() ]*\Z")  # whitelist: parse_expr evaluates its input
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Expressions in family files are small polynomials. Bounds keep a typo or a hostile file
+# (`s**(10**10)`) from running until killed: the text, and a degree bound computed on the
+# unevaluated tree before sympy expands anything.
+_MAX_EXPR_CHARS = 4000
+_MAX_DEGREE = 64
 _RATIONAL = re.compile(r"\s*(-?[0-9]+)\s*(?:/\s*([0-9]+)\s*)?\Z")
 _MASTER = re.compile(r"\s*I\s*\[(.*)\]\s*\Z")
 _INT = re.compile(r"\s*-?[0-9]+\s*\Z")
@@ -157,22 +162,56 @@ def _parse(text: Any, allowed: dict[str, sympy.Symbol], what: str) -> sympy.Expr
     text = str(text)
     if not text.strip() or not _EXPR_CHARS.match(text):
         raise FamilyError(f"cannot parse {what} '{text}'")
+    if len(text) > _MAX_EXPR_CHARS:
+        raise FamilyError(f"{what} is longer than {_MAX_EXPR_CHARS} characters")
     for name in _IDENT.findall(text):
         if name not in allowed:
             raise FamilyError(f"unknown symbol '{name}' in {what} '{text}'")
     try:
-        expr = parse_expr(
+        tree = parse_expr(
             text.replace("^", "**"),
             local_dict=dict(allowed),
-            global_dict={"Integer": sympy.Integer, "Rational": sympy.Rational, "Symbol": sympy.Symbol},
+            global_dict={
+                "Integer": sympy.Integer,
+                "Rational": sympy.Rational,
+                "Symbol": sympy.Symbol,
+                "Add": sympy.Add,
+                "Mul": sympy.Mul,
+                "Pow": sympy.Pow,
+            },
             transformations=standard_transformations,
+            evaluate=False,
         )
-        expr = sympy.expand(sympy.sympify(expr))
+    except Exception as err:  # noqa: BLE001 - any parser failure is a user input error
+        raise FamilyError(f"cannot parse {what} '{text}'") from err
+    if _degree_bound(tree) > _MAX_DEGREE:
+        raise FamilyError(
+            f"{what} '{text}' has degree above {_MAX_DEGREE} (numbers count by their exponents)"
+        )
+    try:
+        expr = sympy.expand(sympy.sympify(tree))
     except Exception as err:  # noqa: BLE001 - any parser failure is a user input error
         raise FamilyError(f"cannot parse {what} '{text}'") from err
     if not _is_polynomial(expr, tuple(allowed.values())):
         raise FamilyError(f"{what} '{text}' is not a polynomial with rational coefficients")
     return expr
+
+
+def _degree_bound(tree: sympy.Basic) -> int:
+    """An upper bound on the degree of an unevaluated expression, counting an integer literal's
+    power as its exponent too (so 10**(10**10) is refused before it is computed)."""
+    if tree.is_Symbol:
+        return 1
+    if tree.is_Number:
+        return 0
+    if tree.is_Pow:
+        base, exp = tree.args
+        if not exp.is_Integer:
+            return _MAX_DEGREE + 1 if _degree_bound(exp) > 0 or exp.is_Pow else 0
+        return max(_degree_bound(base), 1) * abs(int(exp))
+    if tree.is_Mul:
+        return sum(_degree_bound(a) for a in tree.args)
+    return max((_degree_bound(a) for a in tree.args), default=0)
 
 
 def _is_polynomial(expr: sympy.Expr, gens: tuple[sympy.Symbol, ...]) -> bool:

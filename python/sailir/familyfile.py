@@ -17,7 +17,7 @@ from pathlib import Path
 from sailir.family import Family, builtin_file, builtin_names, family_hash, load_family, poly_terms
 from sailir.identities import IDENTITIES_VERSION, Template, coefficient_symbols, derive_identities
 
-MAGIC = "sailir-family 1"
+MAGIC = "sailir-family 2"
 _IDENTIFIER_OR_NUMBER = r"[A-Za-z0-9_]+"
 
 
@@ -63,12 +63,23 @@ def render_templates(family: Family, templates: Sequence[Template]) -> str:
             monomials = poly_terms(coefficient, gens)
             lines.append(f"term {','.join(map(str, shift))} {len(monomials)}")
             lines += [f"mono {c} {','.join(map(str, e))}" for e, c in monomials]
-    lines.append("end")
     return "\n".join(lines) + "\n"
 
 
+def checksum(text: str) -> str:
+    """FNV-1a (64 bit) of the UTF-8 bytes: catches a changed digit in a file, not an adversary."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def _sealed(body: str) -> str:
+    return f"{body}checksum {checksum(body)}\nend\n"
+
+
 def render_family_file(family: Family, templates: Sequence[Template]) -> str:
-    return render_header(family, family_hash(family)) + render_templates(family, templates)
+    return _sealed(render_header(family, family_hash(family)) + render_templates(family, templates))
 
 
 def cache_dir() -> Path:
@@ -77,12 +88,16 @@ def cache_dir() -> Path:
 
 
 def _templates_section(text: str, digest: str) -> str | None:
-    """The templates part of an existing file for the same hash, so sympy need not run again."""
+    """The templates part of an intact existing file for the same hash, so sympy need not run
+    again; None for another hash or version, or a file whose checksum fails (it is rebuilt)."""
     lines = text.split("\n")
-    if len(lines) < 3 or lines[0] != MAGIC or lines[2] != f"hash {digest}" or not text.endswith("end\n"):
+    if len(lines) < 3 or lines[0] != MAGIC or lines[2] != f"hash {digest}":
         return None
-    start = text.find("\ntemplates ")
-    return text[start + 1 :] if start >= 0 else None
+    body, sep, seal = text.rpartition("checksum ")
+    if not sep or seal != f"{checksum(body)}\nend\n":
+        return None
+    start = body.find("\ntemplates ")
+    return body[start + 1 :] if start >= 0 else None
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -114,13 +129,13 @@ def compile_family(spec: str) -> Path:
             continue
         section = _templates_section(existing, digest)
         if section is not None:
-            if candidate == path and existing == header + section:
+            if candidate == path and existing == _sealed(header + section):
                 return path
             break
     if section is None:
         section = render_templates(family, derive_identities(family))
     # The same definition under another name, point or masters rewrites the header only.
-    _write_atomic(path, header + section)
+    _write_atomic(path, _sealed(header + section))
     return path
 
 

@@ -179,3 +179,17 @@ def test_kira_cut_propagators_unsupported(tmp_path: Path) -> None:
     (tmp_path / "kinematics.yaml").write_text("kinematics:\n  kinematic_invariants: [[m, 2]]\n")
     with pytest.raises(FamilyError, match="cut_propagators are not supported"):
         load_family(str(tmp_path))
+
+
+@pytest.mark.parametrize("rule", ["m2**(10**10)", "((m2+m3)**32)**32", "10**10**10"])
+def test_expression_degree_is_bounded(tmp_path: Path, rule: str) -> None:
+    # Refused before sympy computes anything: these used to run until killed.
+    message = _error(tmp_path, lambda d: d["kinematics"]["scalarproduct_rules"][1].__setitem__(1, rule))
+    expected = f"scalarproduct rule 2 value '{rule}' has degree above 64 (numbers count by their exponents)"
+    assert message == expected
+
+
+def test_expression_length_is_bounded(tmp_path: Path) -> None:
+    long_rule = "+".join(["m2"] * 2000)
+    message = _error(tmp_path, lambda d: d["kinematics"]["scalarproduct_rules"][1].__setitem__(1, long_rule))
+    assert message.endswith("is longer than 4000 characters")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "python/sailir/data/families"
 
 TADPOLE = """\
-sailir-family 1
+sailir-family 2
 name tadpole
 hash {hash}
 identities-version 1
@@ -38,20 +38,27 @@ mono -2 1,0,0
 mono 1 0,1,0
 term 1 1
 mono -2 1,0,1
-end
 """
 
 
 def test_tadpole_file_text() -> None:
     family = load_family("tadpole")
     text = render_family_file(family, derive_identities(family))
-    assert text == TADPOLE.format(hash=family_hash(family))
+    body = TADPOLE.format(hash=family_hash(family))
+    assert text == body + f"checksum {familyfile.checksum(body)}\nend\n"
+
+
+def test_checksum_is_fnv1a_64() -> None:
+    # Published FNV-1a test vectors.
+    assert familyfile.checksum("") == "cbf29ce484222325"
+    assert familyfile.checksum("a") == "af63dc4c8601ec8c"
+    assert familyfile.checksum("foobar") == "85944171f73967e8"
 
 
 def test_trianglebox_file_header() -> None:
     lines = (DATA / "trianglebox.sfam").read_text().splitlines()
     assert lines[:5] == [
-        "sailir-family 1",
+        "sailir-family 2",
         "name trianglebox",
         lines[2],
         "identities-version 1",
@@ -69,6 +76,7 @@ def test_trianglebox_file_header() -> None:
         "masters 16",
     ]
     assert lines[17] == "I[0,1,1,1,0,0,0]" and lines[33] == "templates 9" and lines[-1] == "end"
+    assert lines[-2].startswith("checksum ")
     assert sum(int(ln.split()[-1]) for ln in lines if ln.startswith("template ")) == 109
 
 
@@ -117,7 +125,11 @@ def test_compile_yaml_with_other_point_rewrites_the_header(
     text = second.read_text()
     assert "name tb2\n" in text and "point d=9/2 m1=1 m2=3 m3=5\n" in text
     packaged = (DATA / "trianglebox.sfam").read_text()
-    assert text[text.index("templates ") :] == packaged[packaged.index("templates ") :]
+
+    def templates(t: str) -> str:
+        return t[t.index("templates ") : t.index("checksum ")]
+
+    assert templates(text) == templates(packaged)
 
 
 def test_compile_derives_when_nothing_is_cached(cache: Path, tmp_path: Path) -> None:
@@ -130,7 +142,7 @@ def test_compile_derives_when_nothing_is_cached(cache: Path, tmp_path: Path) -> 
 def test_compile_main(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert compile_main(["tadpole"]) == 0
     out = capsys.readouterr().out.strip()
-    assert Path(out).read_text().startswith("sailir-family 1\nname tadpole\n")
+    assert Path(out).read_text().startswith("sailir-family 2\nname tadpole\n")
     assert compile_main(["no-such-family"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("sailir: error: unknown family 'no-such-family': not a built-in")
@@ -148,3 +160,22 @@ def test_compile_module_entry_point(cache: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).parent == cache
+
+
+def test_corrupt_cache_file_is_rebuilt(cache: Path) -> None:
+    path = compile_family("tadpole")
+    good = path.read_text()
+    path.write_text(good.replace("mono -2 1,0,1", "mono -3 1,0,1"))  # one changed digit
+    assert compile_family("tadpole") == path
+    assert path.read_text() == good
+
+
+def test_engine_refuses_a_corrupt_file(tmp_path: Path) -> None:
+    corrupt = tmp_path / "tadpole.sfam"
+    corrupt.write_text((DATA / "tadpole.sfam").read_text().replace("mono -2 1,0,1", "mono -3 1,0,1"))
+    reduce = Path(sys.executable).parent / "sailir-reduce"
+    proc = subprocess.run([str(reduce), "--family", str(corrupt), "I[2]"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"sailir-reduce: error: compiled family {corrupt} is corrupt (checksum mismatch); recompile it\n"
+    )

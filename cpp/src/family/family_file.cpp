@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -78,6 +80,23 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
+// FNV-1a (64 bit): the file's last lines are `checksum HEX` of every byte before them, and `end`.
+// A changed digit in a cached file once made every integral reduce to 0.
+std::string fnv1a_hex(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+void check_seal(std::string_view text, const std::string& source) {
+  const auto at = text.rfind("checksum ");
+  const bool line_start = at != std::string_view::npos && (at == 0 || text[at - 1] == '\n');
+  if (!line_start || text.substr(at) != "checksum " + fnv1a_hex(text.substr(0, at)) + "\nend\n")
+    throw FamilyFileError("compiled family " + source + " is corrupt (checksum mismatch); recompile it");
+}
+
 }  // namespace
 
 FamilyDef parse_family_file(std::string_view text, const std::string& source) {
@@ -86,6 +105,7 @@ FamilyDef parse_family_file(std::string_view text, const std::string& source) {
   auto magic = in.next("sailir-family");
   if (magic.size() != 2 || in.to_int(magic[1]) != kFamilyFileVersion)
     in.fail("unsupported family file version (this build reads version " + std::to_string(kFamilyFileVersion) + ")");
+  check_seal(text, source);
   auto name = in.next("name");
   if (name.size() != 2) in.fail("expected 'name NAME'");
   f.name = name[1];
@@ -164,6 +184,7 @@ FamilyDef parse_family_file(std::string_view text, const std::string& source) {
     }
     f.templates.push_back(std::move(tmpl));
   }
+  in.next("checksum");
   in.next("end");
   return f;
 }

@@ -12,7 +12,7 @@
 
 namespace sailir {
 
-inline constexpr int kFamilyFileVersion = 1;
+inline constexpr int kFamilyFileVersion = 2;
 inline constexpr int kIdentitiesVersion = 1;
 
 struct FamilyFileError : std::runtime_error {
