@@ -21,14 +21,34 @@ void SectorSystem::solve_seeds(const std::vector<Integral>& seeds, const SolveOp
   stats_.seeds = seeds.size();
   pivot_everywhere_ = opt.pivot_everywhere;
   keep_relation_term_ = opt.keep_relation_term;
-
-  // Generate all equations, dropping integrals of zero sectors; integrals get provisional ids.
-  std::vector<std::vector<std::pair<std::uint32_t, u64>>> eqs;
   std::vector<Integral> found;
+  std::vector<SparseRow> eqs = generate(seeds, opt.incoming, found);
+  stats_.equations = eqs.size();
+  stats_.unknowns = found.size();
+  number_columns(found, eqs);
+
+  rows_.clear();
+  pivot_of_.assign(cols_.size(), -1);
+  acc_.assign(cols_.size(), 0);
+  bits_.assign((cols_.size() + 63) / 64, 0);
+  const bool subsector_rows = pivot_everywhere_ || keep_relation_term_;
+  for (auto& eq : eqs) {
+    if (eq.front().first < first_own_ && !subsector_rows) continue;  // among subsector integrals only
+    add_row(eq);
+  }
+  stats_.pivots = rows_.size();
+}
+
+// All equations at the seeds, and the incoming relations, without integrals of zero sectors;
+// integrals get provisional column ids in the order met (`found`).
+std::vector<SectorSystem::SparseRow> SectorSystem::generate(const std::vector<Integral>& seeds,
+                                                            const std::vector<Relation>* incoming,
+                                                            std::vector<Integral>& found) const {
+  std::vector<SparseRow> eqs;
   std::unordered_map<Integral, std::uint32_t, IntegralHash> provisional;
   std::unordered_map<SectorId, bool> zero_cache;
   auto add_equation = [&](const std::vector<Term>& terms) {
-    std::vector<std::pair<std::uint32_t, u64>> eq;
+    SparseRow eq;
     for (const Term& term : terms) {
       SectorId s = sector_of(term.integral, n_);
       auto z = zero_cache.find(s);
@@ -48,12 +68,14 @@ void SectorSystem::solve_seeds(const std::vector<Integral>& seeds, const SolveOp
       add_equation(terms);
     }
   }
-  if (opt.incoming)
-    for (const Relation& rel : *opt.incoming) add_equation(rel);
-  stats_.equations = eqs.size();
-  stats_.unknowns = found.size();
+  if (incoming)
+    for (const Relation& rel : *incoming) add_equation(rel);
+  return eqs;
+}
 
-  // Renumber columns so that the column index follows the Laporta order.
+// Renumbers columns so that the column index follows the Laporta order, and sorts the equations
+// simplest first: fewer pivots are touched and rows stay short.
+void SectorSystem::number_columns(const std::vector<Integral>& found, std::vector<SparseRow>& eqs) {
   std::vector<OrderKey> keys(found.size());
   for (std::size_t i = 0; i < found.size(); ++i) keys[i] = order_.key(found[i]);
   std::vector<std::uint32_t> perm(found.size());
@@ -74,21 +96,9 @@ void SectorSystem::solve_seeds(const std::vector<Integral>& seeds, const SolveOp
     for (auto& [c, v] : eq) c = rank[c];
     std::sort(eq.begin(), eq.end(), [](auto& x, auto& y) { return x.first > y.first; });
   }
-  // Simplest equations first: fewer pivots are touched and rows stay short.
   std::sort(eqs.begin(), eqs.end(), [](auto& x, auto& y) {
     return x.front().first != y.front().first ? x.front().first < y.front().first : x.size() < y.size();
   });
-
-  rows_.clear();
-  pivot_of_.assign(cols_.size(), -1);
-  acc_.assign(cols_.size(), 0);
-  bits_.assign((cols_.size() + 63) / 64, 0);
-  const bool subsector_rows = pivot_everywhere_ || keep_relation_term_;
-  for (auto& eq : eqs) {
-    if (eq.front().first < first_own_ && !subsector_rows) continue;  // among subsector integrals only
-    add_row(eq);
-  }
-  stats_.pivots = rows_.size();
 }
 
 void SectorSystem::load(std::uint32_t col, u64 val) {

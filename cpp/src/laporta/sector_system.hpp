@@ -69,6 +69,10 @@ class SectorSystem {
   const SystemStats& stats() const { return stats_; }
 
  private:
+  using SparseRow = std::vector<std::pair<std::uint32_t, u64>>;  // (column, coefficient)
+  std::vector<SparseRow> generate(const std::vector<Integral>& seeds, const std::vector<Relation>* incoming,
+                                  std::vector<Integral>& found) const;
+  void number_columns(const std::vector<Integral>& found, std::vector<SparseRow>& eqs);
   void add_row(const std::vector<std::pair<std::uint32_t, u64>>& row);
   bool keeps_relation(const std::vector<std::pair<std::uint32_t, u64>>& red) const;
   void scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out);  // reduces the accumulator
