@@ -80,7 +80,7 @@ typedef struct sailir_family sailir_family;
  *                 with `python -m sailir.compile SPEC` and load the .sfam file it prints to
  *                 embed without Python.
  *   point         NULL or "" for the family's default point; "d=41,m2=31/7" overrides some
- *                 symbols. A degenerate point (d = 4, a vanishing invariant) is refused when a
+ *                 symbols. A symbol given a value by neither gets a random rational. A degenerate point (d = 4, a vanishing invariant) is refused when a
  *                 reduction runs.
  *   prime         0 for the default 2^63 - 25; otherwise a prime with 2^16 <= prime < 2^63.
  *   masters_file  NULL or "" for the family's preferred master basis (automatic when it has
