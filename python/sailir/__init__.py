@@ -14,9 +14,52 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["reduce", "sectors", "family_file", "DEFAULT_PRIME", "__version__"]
+from .errors import FamilyError
+
+__all__ = [
+    "reduce",
+    "sectors",
+    "family_file",
+    "DEFAULT_PRIME",
+    "__version__",
+    "FamilyError",
+    "FamilyFileError",
+    "UnreducedError",
+    "PolicyFileError",
+    "PolicyMismatchError",
+]
 __version__ = "0.1.0"
 DEFAULT_PRIME = 9223372036854775783  # 2^63 - 25, the engine's default modulus
+
+
+# The engine's exception types, importable from here (loaded with the native module on first use):
+# UnreducedError (a reduction not completed, a dependent basis), FamilyFileError (a corrupt
+# compiled family), PolicyFileError and PolicyMismatchError. Bad values raise ValueError with the
+# message the command line prints; FamilyError (a ValueError) names a problem in a family file.
+_NATIVE_ERRORS = ("UnreducedError", "FamilyFileError", "PolicyFileError", "PolicyMismatchError")
+
+
+def __getattr__(name: str) -> type[Exception]:
+    if name in _NATIVE_ERRORS:
+        from . import _core
+
+        return getattr(_core, name)
+    raise AttributeError(f"module 'sailir' has no attribute '{name}'")
+
+
+def _master_list(masters: Iterable[str] | str | Path | None) -> list[str] | None:
+    """A preferred basis as integrals: a list of them, or a file (str or Path) with one per line
+    and `#` comments, as Kira writes master files."""
+    if masters is None:
+        return None
+    if isinstance(masters, (str, Path)):
+        try:
+            text = Path(masters).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"cannot read masters file {masters}: {err}") from err
+        lines = (ln.split("#", 1)[0].strip() for ln in text.splitlines())
+        return [ln for ln in lines if ln]
+    return list(masters)
 
 
 def family_file(spec: str) -> str:
@@ -45,7 +88,7 @@ def reduce(
     *,
     prime: int = DEFAULT_PRIME,
     point: str | dict[str, object] | None = None,
-    masters: Iterable[str] | Path | None = None,
+    masters: Iterable[str] | str | Path | None = None,
     check: bool = True,
     r_extra: int = 0,
     s_extra: int = 0,
@@ -59,22 +102,22 @@ def reduce(
 
     Returns the JSON result as a dict: ``family``, ``family_hash``, ``prime``, ``point``,
     ``masters`` (power lists), ``reductions`` (integral -> {master -> coefficient in [0, p)}),
-    ``check_prime``, ``warnings`` and ``stats``. `masters` is a preferred basis (strings or a
-    file with one integral per line); by default the family's own basis, if it has one.
+    ``check_prime``, ``warnings`` and ``stats``. `masters` is a preferred basis (a list of
+    integrals, or the path of a file with one per line); by default the family's own basis, if it
+    has one. Values are checked as the command line checks them (`threads` 1-256, `r_extra` and
+    `s_extra` 0-20, ...): a bad one raises ValueError with the same message.
     ``method="learned"`` reduces with a policy (`policy`: an exported ``.onnx``, by default the one
     shipped for the family) by beam search of width `beam_width` on `threads` worker threads;
     ``verify=True`` also compares every coefficient with the Laporta reducer (``"verified"``).
     """
     from . import _core
 
-    if isinstance(masters, Path):
-        masters = [ln.strip() for ln in masters.read_text().splitlines() if ln.strip()]
     text = _core.reduce(
         family_file(family),
         list(integrals),
         prime=prime,
         point=_point_text(point),
-        masters=None if masters is None else list(masters),
+        masters=_master_list(masters),
         check=check,
         r_extra=r_extra,
         s_extra=s_extra,
@@ -92,7 +135,7 @@ def sectors(
     *,
     prime: int = DEFAULT_PRIME,
     point: str | dict[str, object] | None = None,
-    masters: Iterable[str] | None = None,
+    masters: Iterable[str] | str | Path | None = None,
 ) -> dict:
     """Nonzero sectors (ids) and master integrals (power lists) of a family, as found by the
     engine's IBP-based zero-sector test and Laporta master finding, with the ``point`` they were
@@ -104,5 +147,5 @@ def sectors(
         family_file(family),
         prime=prime,
         point=_point_text(point),
-        masters=None if masters is None else list(masters),
+        masters=_master_list(masters),
     )

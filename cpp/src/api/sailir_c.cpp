@@ -20,6 +20,7 @@
 #include "laporta/checked_reduction.hpp"
 #include "policy/policy.hpp"
 #include "scheduler/learned_reduction.hpp"
+#include "scheduler/request_checks.hpp"
 #include "search/reduction_state.hpp"
 
 #ifndef SAILIR_VERSION_STRING
@@ -132,10 +133,6 @@ void check_options(const sailir_options& o) {
   const long long method = method_value(o);
   if (method != SAILIR_METHOD_LAPORTA && method != SAILIR_METHOD_LEARNED)
     throw BadInput("unknown method " + std::to_string(method) + " (SAILIR_METHOD_LAPORTA, SAILIR_METHOD_LEARNED)");
-  if (o.threads < 1 || o.threads > 1024)
-    throw BadInput("threads must lie between 1 and 1024, not " + std::to_string(o.threads));
-  if (o.method == SAILIR_METHOD_LEARNED && (o.beam_width < 1 || o.beam_width > 100000))
-    throw BadInput("beam width must lie between 1 and 100000, not " + std::to_string(o.beam_width));
 }
 
 std::unique_ptr<sailir_result> make_result(const FamilyDef& family, ReductionResult&& r) {
@@ -250,6 +247,10 @@ sailir_result* sailir_reduce(const sailir_family* family, const sailir_policy* p
           if (!integrals[i]) throw BadInput("integral " + std::to_string(i) + " is NULL");
           req.targets.push_back(parse_family_integral(family->def, integrals[i]));
         }
+        LearnedOptions lo;
+        lo.beam.width = opt.beam_width;
+        lo.verify = opt.verify != 0;
+        check_request(req, opt.method == SAILIR_METHOD_LEARNED ? &lo : nullptr);
         if (opt.method == SAILIR_METHOD_LAPORTA)
           return make_result(family->def, reduce_checked(family->def, req)).release();
 
@@ -258,9 +259,6 @@ sailir_result* sailir_reduce(const sailir_family* family, const sailir_policy* p
         if (policy->family_hash != family->def.hash)
           throw PolicyMismatchError("the policy was loaded for family hash " + policy->family_hash + ", not for " +
                                     family->def.name + " (" + family->def.hash + ")");
-        LearnedOptions lo;
-        lo.beam.width = opt.beam_width;
-        lo.verify = opt.verify != 0;
         LearnedResult lr = reduce_learned(family->def, req, policy->policy, lo);
         if (lo.verify && !lr.verified)
           throw VerificationError("verification against the Laporta reducer failed: " +

@@ -22,6 +22,7 @@
 #include "output/writers.hpp"
 #include "policy/policy.hpp"
 #include "scheduler/learned_reduction.hpp"
+#include "scheduler/request_checks.hpp"
 
 namespace {
 
@@ -219,20 +220,20 @@ int run(int argc, char** argv) {
     } else if (name == "--format") format = value();
     else if (name == "--output") output = value();
     else if (name == "--policy") policy_file = value();
-    else if (name == "--beam-width") learned.beam.width = parse_int(name, value(), 1, 4096);
+    else if (name == "--beam-width") learned.beam.width = parse_int(name, value(), 1, RequestLimits::max_beam_width);
     else if (name == "--ranking") learned.beam.ranking = parse_beam_ranking(value());
-    else if (name == "--tied-targets") learned.beam.tied_targets = parse_int(name, value(), 1, 64);
-    else if (name == "--max-steps") learned.beam.max_steps = parse_int(name, value(), 1, 100000);
-    else if (name == "--patience") learned.beam.patience = parse_int(name, value(), 0, 100000);
-    else if (name == "--retries") learned.retries = parse_int(name, value(), 0, 10);
+    else if (name == "--tied-targets") learned.beam.tied_targets = parse_int(name, value(), 1, RequestLimits::max_tied_targets);
+    else if (name == "--max-steps") learned.beam.max_steps = parse_int(name, value(), 1, RequestLimits::max_steps);
+    else if (name == "--patience") learned.beam.patience = parse_int(name, value(), 0, RequestLimits::max_steps);
+    else if (name == "--retries") learned.retries = parse_int(name, value(), 0, RequestLimits::max_retries);
     else if (name == "--no-fallback") learned.fallback = false;
     else if (name == "--verify") learned.verify = true;
     else if (name == "--save-path") save_path = value();
     else if (name == "--replay") replay_file = value();
-    else if (name == "--r-extra") req.options.r_extra = learned.beam.seed_r_extra = parse_int(name, value(), 0, 20);
-    else if (name == "--s-extra") req.options.s_extra = learned.beam.seed_s_extra = parse_int(name, value(), 0, 20);
+    else if (name == "--r-extra") req.options.r_extra = learned.beam.seed_r_extra = parse_int(name, value(), 0, RequestLimits::max_extra);
+    else if (name == "--s-extra") req.options.s_extra = learned.beam.seed_s_extra = parse_int(name, value(), 0, RequestLimits::max_extra);
     else if (name == "--no-check") check = false;
-    else if (name == "--threads") threads = parse_int(name, value(), 1, 256);
+    else if (name == "--threads") threads = parse_int(name, value(), 1, RequestLimits::max_threads);
     else if (name == "--progress") progress = 1;
     else if (name == "--quiet") progress = 0;
     else if (arg.rfind("--", 0) == 0) throw BadInput("unknown option " + arg + " (see --help)");

@@ -14,6 +14,7 @@
 #include "output/writers.hpp"
 #include "policy/policy.hpp"
 #include "scheduler/learned_reduction.hpp"
+#include "scheduler/request_checks.hpp"
 #include "policy/policy_kernels.hpp"
 #include "search/reduction_state.hpp"
 #include "training/scramble.hpp"
@@ -50,6 +51,12 @@ std::string reduce(const std::string& family_file, const std::vector<std::string
   req.options.r_extra = r_extra;
   req.options.s_extra = s_extra;
   const OutputFormat fmt = parse_output_format(format);
+  if (method != "laporta" && method != "learned")
+    throw std::invalid_argument("unknown method '" + method + "' (laporta, learned)");
+  LearnedOptions opt;
+  opt.beam.width = beam_width;
+  opt.verify = verify;
+  check_request(req, method == "learned" ? &opt : nullptr);
   if (method == "laporta") {
     ReductionResult result;
     {
@@ -58,12 +65,7 @@ std::string reduce(const std::string& family_file, const std::vector<std::string
     }
     return write_result(family, result, fmt, method);
   }
-  if (method != "learned") throw std::invalid_argument("unknown method '" + method + "' (laporta, learned)");
-  if (beam_width < 1) throw std::invalid_argument("beam_width must be at least 1");
   Policy pol = policy.empty() ? Policy::builtin(family.name) : Policy::load_file(policy);
-  LearnedOptions opt;
-  opt.beam.width = beam_width;
-  opt.verify = verify;
   LearnedResult lr;
   {
     py::gil_scoped_release release;
