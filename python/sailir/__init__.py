@@ -48,17 +48,18 @@ def __getattr__(name: str) -> type[Exception]:
 
 
 def _master_list(masters: Iterable[str] | str | Path | None) -> list[str] | None:
-    """A preferred basis as integrals: a list of them, or a file (str or Path) with one per line
-    and `#` comments, as Kira writes master files."""
+    """A preferred basis as integrals: a list of them, or a file (str or Path) read as the
+    command line reads --masters (Kira master files included)."""
     if masters is None:
         return None
     if isinstance(masters, (str, Path)):
+        from . import _core
+
         try:
             text = Path(masters).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise ValueError(f"cannot read masters file {masters}: {err}") from err
-        lines = (ln.split("#", 1)[0].strip() for ln in text.splitlines())
-        return [ln for ln in lines if ln]
+        return _core.integral_list(text)  # the command line's reader
     return list(masters)
 
 

@@ -97,38 +97,6 @@ std::string read_text(const std::string& path, const char* what) {
   return buf.str();
 }
 
-// Integrals in a file: one per line (`#` starts a comment), as Kira's lists and master files
-// have them, or a Mathematica list {fam[1, 1, 2], ...} over any number of lines.
-std::vector<std::string> integral_lines(const std::string& text) {
-  std::string body;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto hash = line.find('#');
-    body += line.substr(0, hash) + "\n";
-  }
-  std::vector<std::string> out;
-  std::string item;
-  int depth = 0;
-  auto flush = [&] {
-    const auto start = item.find_first_not_of(" \t\r\n");
-    if (start != std::string::npos) out.push_back(item.substr(start, item.find_last_not_of(" \t\r\n") - start + 1));
-    item.clear();
-  };
-  for (char c : body) {  // items end at a newline or a comma outside brackets; braces are dropped
-    if (c == '[') ++depth;
-    if (c == ']') --depth;
-    if (c == '{' || c == '}') continue;
-    if (depth == 0 && (c == '\n' || c == ',')) {
-      flush();
-      continue;
-    }
-    item += (c == '\n' || c == '\r') ? ' ' : c;
-  }
-  flush();
-  return out;
-}
-
 int parse_int(const std::string& opt, const std::string& v, int lo = 0, int hi = 20) {
   try {
     std::size_t used = 0;
@@ -216,7 +184,7 @@ int run(int argc, char** argv) {
     else if (name == "--masters") masters_file = value();
     else if (name == "--auto-masters") auto_masters = true;
     else if (name == "--integrals") {
-      for (auto& s : integral_lines(read_text(value(), "integrals"))) integral_texts.push_back(s);
+      for (auto& s : integral_list(read_text(value(), "integrals"))) integral_texts.push_back(s);
     } else if (name == "--format") format = value();
     else if (name == "--output") output = value();
     else if (name == "--policy") policy_file = value();
@@ -259,7 +227,7 @@ int run(int argc, char** argv) {
   req.check = check;
   req.threads = threads;
   if (!masters_file.empty()) {
-    for (auto& s : integral_lines(read_text(masters_file, "masters")))
+    for (auto& s : integral_list(read_text(masters_file, "masters")))
       req.preferred.push_back(with_code(kExitBadIntegral, [&] { return parse_family_integral(family, s); }));
   } else if (!auto_masters) {
     req.preferred = family.masters;

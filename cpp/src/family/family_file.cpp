@@ -208,6 +208,38 @@ Integral parse_family_integral(const FamilyDef& family, std::string_view text) {
   return x;
 }
 
+// Integrals in a file: one per line (`#` starts a comment), as Kira's lists and master files
+// have them, or a Mathematica list {fam[1, 1, 2], ...} over any number of lines.
+std::vector<std::string> integral_list(std::string_view text) {
+  std::string body;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto hash = line.find('#');
+    body += line.substr(0, hash) + "\n";
+  }
+  std::vector<std::string> out;
+  std::string item;
+  int depth = 0;
+  auto flush = [&] {
+    const auto start = item.find_first_not_of(" \t\r\n");
+    if (start != std::string::npos) out.push_back(item.substr(start, item.find_last_not_of(" \t\r\n") - start + 1));
+    item.clear();
+  };
+  for (char c : body) {  // items end at a newline or a comma outside brackets; braces are dropped
+    if (c == '[') ++depth;
+    if (c == ']') --depth;
+    if (c == '{' || c == '}') continue;
+    if (depth == 0 && (c == '\n' || c == ',')) {
+      flush();
+      continue;
+    }
+    item += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  flush();
+  return out;
+}
+
 FamilyDef read_family_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw FamilyFileError("cannot read family file " + path);

@@ -59,4 +59,8 @@ FamilyDef read_family_file(const std::string& path);
 // irreducible numerator. Throws std::invalid_argument with a one-line message.
 Integral parse_family_integral(const FamilyDef& family, std::string_view text);
 
+// The integrals written in a file: one per line (`#` starts a comment), as Kira's lists and master
+// files have them, or a Mathematica list {fam[1, 1, 2], ...} over any number of lines.
+std::vector<std::string> integral_list(std::string_view text);
+
 }  // namespace sailir

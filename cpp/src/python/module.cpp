@@ -359,6 +359,8 @@ PYBIND11_MODULE(_core, m) {
         py::arg("s_extra") = 0, py::arg("format") = "json", py::arg("method") = "laporta", py::arg("policy") = "",
         py::arg("beam_width") = BeamOptions{}.width, py::arg("threads") = 2, py::arg("verify") = false,
         "Reduce integrals (method laporta or learned); returns the formatted result (JSON by default).");
+  m.def("integral_list", &integral_list, py::arg("text"),
+        "The integrals written in a list or master file (one per line with # comments, or a Mathematica list).");
   m.def("sectors", &sectors, py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
         py::arg("masters") = std::nullopt, "Nonzero sectors and master integrals of a family.");
   py::class_<PolicyFamily, std::shared_ptr<PolicyFamily>>(m, "PolicyFamily",
