@@ -206,8 +206,8 @@ def _degree_bound(tree: sympy.Basic) -> int:
         return 0
     if tree.is_Pow:
         base, exp = tree.args
-        if not exp.is_Integer:
-            return _MAX_DEGREE + 1 if _degree_bound(exp) > 0 or exp.is_Pow else 0
+        if not exp.is_Integer:  # a computed or symbolic exponent: refused unless a plain number
+            return 0 if exp.is_Number else _MAX_DEGREE + 1
         return max(_degree_bound(base), 1) * abs(int(exp))
     if tree.is_Mul:
         return sum(_degree_bound(a) for a in tree.args)

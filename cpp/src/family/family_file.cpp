@@ -196,9 +196,9 @@ Integral parse_family_integral(const FamilyDef& family, std::string_view text) {
   const auto bracket = spelled.find('[');
   if (first != std::string::npos && bracket != std::string::npos && bracket > first) {
     const std::string name = spelled.substr(first, bracket - first);
-    if (name != "I" && name == family.name) spelled = "I" + spelled.substr(bracket);
-    else if (name != "I")
+    if (name != "I" && name != family.name)
       throw std::invalid_argument("integral '" + std::string(text) + "' names family " + name + ", not " + family.name);
+    spelled = "I" + spelled.substr(bracket);
   }
   Integral x = parse_integral(spelled, family.n);
   for (int i : family.irreducible)

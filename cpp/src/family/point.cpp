@@ -35,7 +35,7 @@ bool is_one(const std::string& v) {
 // where coefficients vanish only by accident (and a point where the structure changes is refused
 // by the reducer).
 std::string random_generic_value() {
-  static std::mt19937_64 gen{std::random_device{}()};
+  thread_local std::mt19937_64 gen{std::random_device{}()};  // families load in several threads
   std::uniform_int_distribution<long> num(1000, 999999), den(101, 9973);
   long p = num(gen), q = den(gen);
   if (p % q == 0) ++p;

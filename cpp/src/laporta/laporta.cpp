@@ -81,7 +81,7 @@ void LaportaReducer::find_masters() {
     SectorSystem sys(*ids_, order_, s, zero_test());
     opt.incoming = &relations_in_[s];
     sys.solve(rmax, smax, opt);
-    for (Relation& rel : sys.take_relations())
+    for (Relation& rel : sys.relations())
       relations_in_[sector_of(rel.front().integral, family_.n)].push_back(std::move(rel));
     for (const Integral& p : preferred_)
       if (sector_of(p, family_.n) == s && sys.has_pivot(p)) {
@@ -172,8 +172,9 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::
     auto in = relations_in_.find(s);
     const auto& incoming = in == relations_in_.end() ? no_relations : in->second;
     if (!incoming.empty()) {  // at least the seeds that made the handed-down relations bite
-      rmax = std::max(rmax, master_bounds(s).first);
-      smax = std::max(smax, master_bounds(s).second);
+      auto [mr, ms] = master_bounds(s);
+      rmax = std::max(rmax, mr);
+      smax = std::max(smax, ms);
     }
     const auto& own_masters = sector_masters_[s];
     for (int attempt = 0;; ++attempt) {

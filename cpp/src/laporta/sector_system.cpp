@@ -178,7 +178,7 @@ bool SectorSystem::keeps_relation(const std::vector<std::pair<std::uint32_t, u64
   return true;
 }
 
-std::vector<Relation> SectorSystem::take_relations() const {
+std::vector<Relation> SectorSystem::relations() const {
   std::vector<Relation> out;
   if (pivot_everywhere_) return out;
   for (std::uint32_t c = 0; c < first_own_; ++c) {

@@ -53,7 +53,7 @@ class SectorSystem {
   void solve_seeds(const std::vector<Integral>& seeds, const SolveOptions& opt);
 
   // The relations kept (see SolveOptions), each led by its highest integral with coefficient 1.
-  std::vector<Relation> take_relations() const;
+  std::vector<Relation> relations() const;
   // Whether x leads a row (of any sector with pivot_everywhere): x reduces to lower integrals.
   bool is_pivot(const Integral& x) const;
 
