@@ -97,6 +97,10 @@ SAILIR_API size_t sailir_family_propagators(const sailir_family* family);
 SAILIR_API uint64_t sailir_family_prime(const sailir_family* family);
 /* The resolved point, every symbol: "d=41,m1=1,m2=31,m3=47". */
 SAILIR_API const char* sailir_family_point(const sailir_family* family);
+/* The family's symbols (d first, then the invariants), the order of values in
+ * sailir_recording_replay. NULL when i is out of range. */
+SAILIR_API size_t sailir_family_symbol_count(const sailir_family* family);
+SAILIR_API const char* sailir_family_symbol(const sailir_family* family, size_t i);
 
 /* ---- Policies ------------------------------------------------------------------------------ */
 
@@ -120,7 +124,7 @@ typedef enum sailir_method {
 typedef struct sailir_options {
   sailir_method method; /* default SAILIR_METHOD_LAPORTA */
   int beam_width;       /* learned: beams per job (default 1) */
-  int threads;          /* worker threads, >= 1 (default 1). Laporta: 2 or more recompute the
+  int threads;          /* worker threads, 1-256 (default 2). Laporta: 2 or more recompute the
                            check prime beside the first; learned: jobs run in parallel */
   int check;            /* nonzero (default): recompute at a second prime; accidental zeros and
                            unlucky primes are settled there and reported as warnings */
@@ -183,6 +187,31 @@ typedef struct sailir_stats {
 
 /* Statistics of the reduction (all zero for a NULL result). */
 SAILIR_API sailir_stats sailir_result_stats(const sailir_result* result);
+
+/* ---- Recordings: exact results from your own reconstruction ------------------------------ */
+
+typedef struct sailir_recording sailir_recording;
+
+/* Loads a recording saved by `sailir-reduce --save-path FILE` (either method) for `family`: the
+ * equations its targets need, in elimination order (docs/recording.md). Returns NULL on failure:
+ * SAILIR_ERROR_BAD_INPUT for a missing, corrupt or foreign file (made for another family). */
+SAILIR_API sailir_recording* sailir_recording_load(const sailir_family* family, const char* path);
+SAILIR_API void sailir_recording_free(sailir_recording* recording);
+
+SAILIR_API size_t sailir_recording_master_count(const sailir_recording* recording);
+SAILIR_API const char* sailir_recording_master(const sailir_recording* recording, size_t i);
+SAILIR_API size_t sailir_recording_target_count(const sailir_recording* recording);
+SAILIR_API const char* sailir_recording_target(const sailir_recording* recording, size_t t);
+
+/* Replays the recording modulo `prime` (2^16 <= prime < 2^63) at the point whose symbol values are
+ * values[0..count) (residues, in sailir_family_symbol order; count must be the symbol count).
+ * Writes targets x masters coefficients, row-major, into out. Arithmetic only: thread-safe, and a
+ * probe costs the recording's multiply-adds. Returns 0 on success; nonzero on failure with
+ * sailir_last_error(): SAILIR_ERROR_BAD_INPUT (arguments), SAILIR_ERROR_NOT_REDUCED (a pivot
+ * vanishes at this point: a degenerate probe; pick another). Drive your own rational
+ * reconstruction (FireFly, FiniteFlow) with it, or use `sailir-reduce --analytic`. */
+SAILIR_API int sailir_recording_replay(const sailir_recording* recording, uint64_t prime, const uint64_t* values,
+                                       size_t count, uint64_t* out);
 
 #ifdef __cplusplus
 }

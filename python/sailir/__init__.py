@@ -5,19 +5,23 @@ derives their IBP/LI identities with sympy, and gives a small Python API::
 
     import sailir
     result = sailir.reduce(["I[2,1,2,1,2,2,-4]"], family="trianglebox")
-    result["reductions"]["I[2,1,2,1,2,2,-4]"]   # {master: coefficient modulo result["prime"]}
+    result.reductions["I[2,1,2,1,2,2,-4]"]   # {master: coefficient modulo result.prime}
+    exact = sailir.reduce(["I[1,1,1,1,1,1,-1]"], analytic=True, point="m1=1,m2=31,m3=47")
+    exact.reductions["I[1,1,1,1,1,1,-1]"]     # {master: "(...)/(...)" in d}
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import FamilyError
+from .result import Reduction
 
 __all__ = [
     "reduce",
+    "replay",
+    "Reduction",
     "sectors",
     "family_file",
     "DEFAULT_PRIME",
@@ -27,6 +31,9 @@ __all__ = [
     "UnreducedError",
     "PolicyFileError",
     "PolicyMismatchError",
+    "RecordingFileError",
+    "RecordingError",
+    "NotConvergedError",
 ]
 __version__ = "0.1.0"
 DEFAULT_PRIME = 9223372036854775783  # 2^63 - 25, the engine's default modulus
@@ -34,9 +41,20 @@ DEFAULT_PRIME = 9223372036854775783  # 2^63 - 25, the engine's default modulus
 
 # The engine's exception types, importable from here (loaded with the native module on first use):
 # UnreducedError (a reduction not completed, a dependent basis), FamilyFileError (a corrupt
-# compiled family), PolicyFileError and PolicyMismatchError. Bad values raise ValueError with the
-# message the command line prints; FamilyError (a ValueError) names a problem in a family file.
-_NATIVE_ERRORS = ("UnreducedError", "FamilyFileError", "PolicyFileError", "PolicyMismatchError")
+# compiled family), PolicyFileError and PolicyMismatchError, RecordingFileError (a corrupt recording
+# or one made for another family), RecordingError (a reduction that cannot be recorded or replayed
+# at a point) and NotConvergedError (an exact reconstruction out of probes). Bad values raise
+# ValueError with the message the command line prints; FamilyError (a ValueError) names a problem
+# in a family file.
+_NATIVE_ERRORS = (
+    "UnreducedError",
+    "FamilyFileError",
+    "PolicyFileError",
+    "PolicyMismatchError",
+    "RecordingFileError",
+    "RecordingError",
+    "NotConvergedError",
+)
 
 
 def __getattr__(name: str) -> type[Exception]:
@@ -96,26 +114,40 @@ def reduce(
     method: str = "laporta",
     policy: str | Path | None = None,
     beam_width: int = 1,
-    threads: int = 2,
+    threads: int | None = None,
     verify: bool = False,
-) -> dict:
+    analytic: bool = False,
+    max_probes: int | None = None,
+    record: bool = False,
+    cluster: str | None = None,
+) -> Reduction:
     """Reduce `integrals` (``"I[...]"`` strings) to master integrals.
 
-    Returns the JSON result as a dict: ``family``, ``family_hash``, ``prime``, ``point``,
-    ``masters`` (power lists), ``reductions`` (integral -> {master -> coefficient in [0, p)}),
-    ``check_prime``, ``warnings`` and ``stats``. `masters` is a preferred basis (a list of
-    integrals, or the path of a file with one per line); by default the family's own basis, if it
-    has one. Values are checked as the command line checks them (`threads` 1-256, `r_extra` and
-    `s_extra` 0-20, ...): a bad one raises ValueError with the same message.
-    ``method="learned"`` reduces with a policy (`policy`: an exported ``.onnx``, by default the one
-    shipped for the family) by beam search of width `beam_width` on `threads` worker threads;
+    Returns a :class:`Reduction` with the fields of the command line's JSON (``family``,
+    ``prime``, ``point``, ``masters``, ``reductions``: integral -> {master -> coefficient},
+    ``check_prime``, ``warnings``, ``stats``), as attributes and as items. `masters` is a
+    preferred basis (a list of integrals, or the path of a file with one per line); by default the
+    family's own basis, if it has one. Values are checked as the command line checks them
+    (`threads` 1-256, `r_extra` and `s_extra` 0-20, ...): a bad one raises ValueError with the
+    same message. ``method="learned"`` reduces with a policy (`policy`: an exported ``.onnx``, by
+    default the one shipped for the family) by beam search of width `beam_width`;
     ``verify=True`` also compares every coefficient with the Laporta reducer (``"verified"``).
+
+    ``analytic=True`` gives exact coefficients, strings of rational functions of d and of every
+    symbol that `point` does not fix; `max_probes` bounds the probes (NotConvergedError beyond).
+    `cluster` (a Dask scheduler address, needs the ``cluster`` extra) runs the probes there.
+    ``record=True`` keeps the recording (``result.recording``, ``result.save_recording(path)``).
     """
     from . import _core
 
-    text = _core.reduce(
-        family_file(family),
-        list(integrals),
+    runner = None
+    if cluster is not None:
+        from .cluster import probe_runner
+
+        runner = probe_runner(cluster, family_file(family))
+    kwargs = _engine_options(
+        threads,
+        max_probes,
         prime=prime,
         point=_point_text(point),
         masters=_master_list(masters),
@@ -125,10 +157,53 @@ def reduce(
         method=method,
         policy="" if policy is None else str(policy),
         beam_width=beam_width,
-        threads=threads,
         verify=verify,
+        analytic=analytic,
+        record=record,
     )
-    return json.loads(text)
+    data, recording = _core.reduce(family_file(family), list(integrals), runner=runner, **kwargs)
+    return Reduction(data, recording)
+
+
+def replay(
+    recording: str | Path,
+    family: str = "trianglebox",
+    *,
+    prime: int = DEFAULT_PRIME,
+    point: str | dict[str, object] | None = None,
+    analytic: bool = False,
+    threads: int | None = None,
+    max_probes: int | None = None,
+    cluster: str | None = None,
+) -> Reduction:
+    """Replay a saved recording (``sailir-reduce --save-path``) or learned path at another prime
+    and point, or exactly (``analytic=True``: rational functions of the symbols `point` leaves
+    free). Raises RecordingFileError for a corrupt file or one made for another family."""
+    from . import _core
+
+    try:
+        text = Path(recording).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"cannot read recording {recording}: {err}") from err
+    runner = None
+    if cluster is not None:
+        from .cluster import probe_runner
+
+        runner = probe_runner(cluster, family_file(family))
+    kwargs = _engine_options(
+        threads, max_probes, prime=prime, point=_point_text(point), analytic=analytic, replay=text
+    )
+    data, _ = _core.reduce(family_file(family), [], runner=runner, **kwargs)
+    return Reduction(data)
+
+
+def _engine_options(threads: int | None, max_probes: int | None, **kwargs: object) -> dict[str, object]:
+    """The keyword arguments for the engine; None keeps the engine's own default."""
+    if threads is not None:
+        kwargs["threads"] = threads
+    if max_probes is not None:
+        kwargs["max_probes"] = max_probes
+    return kwargs
 
 
 def sectors(

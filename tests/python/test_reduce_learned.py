@@ -57,10 +57,11 @@ def test_learned_agrees_with_laporta_and_verifies(env: dict[str, str], tmp_path:
     assert stats["jobs"] >= 1 and stats["fallbacks"] == 0 and stats["failed_jobs"] == 0
     assert stats["beam_steps"] >= stats["path_steps"] >= 1 and stats["policy_calls"] >= 1
     assert learned["check_prime"] is not None and learned["warnings"] == []
-    # The saved path: one job solved by the policy, steps as (target, op, seed).
+    # The saved recording: the path's equations that the result needs (docs/recording.md).
     text = path.read_text().splitlines()
-    assert text[0] == "sailir-path 2" and any(line.startswith(f"job {INTEGRAL} policy") for line in text)
-    assert sum(line.startswith("step ") for line in text) == stats["path_steps"]
+    assert text[0] == "sailir-recording 1" and text[2] == "method learned"
+    rows = int(next(line for line in text if line.startswith("rows ")).split()[1])
+    assert 1 <= rows <= stats["path_steps"]
 
 
 def test_path_replays_at_another_prime_and_point(env: dict[str, str], tmp_path: Path) -> None:

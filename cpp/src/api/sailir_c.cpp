@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "family/family_source.hpp"
+#include <optional>
+
+#include "engine/engine.hpp"
 #include "family/point.hpp"
-#include "laporta/checked_reduction.hpp"
 #include "policy/policy.hpp"
-#include "scheduler/learned_reduction.hpp"
-#include "scheduler/request_checks.hpp"
+#include "recording/replay.hpp"
 #include "search/reduction_state.hpp"
 
 #ifndef SAILIR_VERSION_STRING
@@ -30,11 +30,11 @@
 // The opaque handles. They are created with std::make_unique(...).release() and destroyed with
 // delete in the *_free functions: ownership crosses the C boundary as a raw pointer.
 struct sailir_family {
-  sailir::FamilyDef def;
-  sailir::NumericPoint point;
-  std::string point_text;
+  sailir::Engine engine;
+  std::string point_spec, point_text;
   sailir::u64 prime = sailir::kDefaultPrime;
-  std::vector<sailir::Integral> preferred;
+  std::optional<std::vector<std::string>> masters;  // nullopt: the family's own basis
+  const sailir::FamilyDef& def() const { return engine.family(); }
 };
 
 struct sailir_policy {
@@ -42,11 +42,18 @@ struct sailir_policy {
   std::string family_hash;  // of the family it was checked against
 };
 
+struct sailir_recording {
+  const sailir::FamilyDef* family;  // of the family handle it was loaded for (outlives it)
+  sailir::Recording recording;
+  std::vector<std::string> masters, targets;
+};
+
 struct sailir_result {
   sailir::u64 prime = 0, check_prime = 0;
   std::vector<std::string> masters, targets, warnings;
   std::vector<std::vector<std::pair<int, sailir::u64>>> coefficients;  // per target, ascending master index
   sailir_stats stats{};
+  std::vector<std::pair<std::string, double>> method_stats;
 };
 
 using namespace sailir;
@@ -90,6 +97,10 @@ R guarded(F&& body, R failed) noexcept {
     set_error(SAILIR_ERROR_BAD_POLICY_FILE, e.what());
   } catch (const PolicyMismatchError& e) {
     set_error(SAILIR_ERROR_POLICY_MISMATCH, e.what());
+  } catch (const RecordingFileError& e) {
+    set_error(SAILIR_ERROR_BAD_INPUT, e.what());
+  } catch (const RecordingError& e) {
+    set_error(SAILIR_ERROR_NOT_REDUCED, e.what());
   } catch (const UnreducedError& e) {
     set_error(SAILIR_ERROR_NOT_REDUCED, e.what());
   } catch (const VerificationError& e) {
@@ -106,17 +117,18 @@ R guarded(F&& body, R failed) noexcept {
 
 bool given(const char* s) { return s != nullptr && *s != '\0'; }
 
-std::vector<Integral> read_masters(const FamilyDef& family, const std::string& path) {
+std::string read_file(const std::string& path, const char* what) {
   std::ifstream in(path);
-  if (!in) throw BadInput("cannot read masters file " + path);
-  std::vector<Integral> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    auto start = line.find_first_not_of(" \t\r");
-    if (start == std::string::npos || line[start] == '#') continue;
-    auto end = line.find_last_not_of(" \t\r");
-    out.push_back(parse_family_integral(family, line.substr(start, end - start + 1)));
-  }
+  if (!in) throw BadInput(std::string("cannot read ") + what + " file " + path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// A masters file as the command line reads it (lists, Kira master files), each integral checked.
+std::vector<std::string> read_masters(const FamilyDef& family, const std::string& path) {
+  std::vector<std::string> out = integral_list(read_file(path, "masters"));
+  for (const std::string& m : out) parse_family_integral(family, m);
   return out;
 }
 
@@ -145,8 +157,11 @@ std::unique_ptr<sailir_result> make_result(const FamilyDef& family, ReductionRes
   out->coefficients = std::move(r.coefficients);
   for (auto& row : out->coefficients) std::sort(row.begin(), row.end());
   out->stats.seconds = r.seconds;
-  out->stats.equations = r.stats.equations;
-  out->stats.pivots = r.stats.pivots;
+  if (r.method_stats.empty()) {
+    out->stats.equations = r.stats.equations;
+    out->stats.pivots = r.stats.pivots;
+  }
+  out->method_stats = std::move(r.method_stats);
   return out;
 }
 
@@ -181,13 +196,14 @@ sailir_family* sailir_family_load(const char* spec, const char* point, uint64_t 
   return guarded(
       [&]() -> sailir_family* {
         if (!given(spec)) throw BadInput("no family given");
-        auto f = std::make_unique<sailir_family>();
-        f->def = load_family(spec);
+        auto f = std::make_unique<sailir_family>(sailir_family{Engine::load(spec), "", "", kDefaultPrime, std::nullopt});
         f->prime = prime == 0 ? kDefaultPrime : n_check_prime(prime);
-        f->point = resolve_point(f->def, given(point) ? point : "");
-        point_in_field(f->point, nmod_t{f->prime});  // a denominator vanishing modulo the prime fails now
-        f->point_text = format_point(f->point);
-        f->preferred = given(masters_file) ? read_masters(f->def, masters_file) : f->def.masters;
+        // The point resolved once: symbols without a value get their random rational now, so every
+        // reduction of this handle is at the same point.
+        const NumericPoint pt = resolve_point(f->def(), given(point) ? point : "");
+        point_in_field(pt, nmod_t{f->prime});  // a denominator vanishing modulo the prime fails now
+        f->point_text = f->point_spec = format_point(pt);
+        if (given(masters_file)) f->masters = read_masters(f->def(), masters_file);
         return f.release();
       },
       static_cast<sailir_family*>(nullptr));
@@ -195,9 +211,13 @@ sailir_family* sailir_family_load(const char* spec, const char* point, uint64_t 
 
 void sailir_family_free(sailir_family* family) { delete family; }
 
-const char* sailir_family_name(const sailir_family* f) { return f ? f->def.name.c_str() : nullptr; }
-const char* sailir_family_hash(const sailir_family* f) { return f ? f->def.hash.c_str() : nullptr; }
-size_t sailir_family_propagators(const sailir_family* f) { return f ? static_cast<size_t>(f->def.n) : 0; }
+const char* sailir_family_name(const sailir_family* f) { return f ? f->def().name.c_str() : nullptr; }
+const char* sailir_family_hash(const sailir_family* f) { return f ? f->def().hash.c_str() : nullptr; }
+size_t sailir_family_propagators(const sailir_family* f) { return f ? static_cast<size_t>(f->def().n) : 0; }
+size_t sailir_family_symbol_count(const sailir_family* f) { return f ? f->def().symbols.size() : 0; }
+const char* sailir_family_symbol(const sailir_family* f, size_t i) {
+  return f && i < f->def().symbols.size() ? f->def().symbols[i].c_str() : nullptr;
+}
 uint64_t sailir_family_prime(const sailir_family* f) { return f ? f->prime : 0; }
 const char* sailir_family_point(const sailir_family* f) { return f ? f->point_text.c_str() : nullptr; }
 
@@ -207,10 +227,16 @@ sailir_policy* sailir_policy_load(const sailir_family* family, const char* path)
   return guarded(
       [&]() -> sailir_policy* {
         if (!family) throw BadInput("no family given for the policy");
-        Policy policy = given(path) ? Policy::load_file(path) : Policy::builtin(family->def.name);
-        FamilyContext ctx(family->def, family->point, family->prime, family->preferred);
+        const FamilyDef& def = family->def();
+        Policy policy = given(path) ? Policy::load_file(path) : Policy::builtin(def.name);
+        std::vector<Integral> preferred = def.masters;
+        if (family->masters) {
+          preferred.clear();
+          for (const std::string& m : *family->masters) preferred.push_back(parse_family_integral(def, m));
+        }
+        FamilyContext ctx(def, resolve_point(def, family->point_spec), family->prime, std::move(preferred));
         policy.check_compatible(ctx);
-        return std::make_unique<sailir_policy>(sailir_policy{std::move(policy), family->def.hash}).release();
+        return std::make_unique<sailir_policy>(sailir_policy{std::move(policy), def.hash}).release();
       },
       static_cast<sailir_policy*>(nullptr));
 }
@@ -223,7 +249,7 @@ sailir_options sailir_default_options(void) {
   sailir_options o;
   o.method = SAILIR_METHOD_LAPORTA;
   o.beam_width = BeamOptions{}.width;
-  o.threads = 1;
+  o.threads = EngineOptions{}.threads;
   o.check = 1;
   o.verify = 0;
   return o;
@@ -237,37 +263,38 @@ sailir_result* sailir_reduce(const sailir_family* family, const sailir_policy* p
         if (!family) throw BadInput("no family given");
         check_options(opt);
         if (count > 0 && !integrals) throw BadInput("no integrals given (NULL array)");
-        ReductionRequest req;
-        req.point = family->point;
-        req.prime = family->prime;
-        req.preferred = family->preferred;
-        req.check = opt.check != 0;
-        req.threads = opt.threads;
+        std::vector<std::string> texts;
         for (size_t i = 0; i < count; ++i) {
           if (!integrals[i]) throw BadInput("integral " + std::to_string(i) + " is NULL");
-          req.targets.push_back(parse_family_integral(family->def, integrals[i]));
+          texts.emplace_back(integrals[i]);
         }
-        LearnedOptions lo;
-        lo.beam.width = opt.beam_width;
-        lo.verify = opt.verify != 0;
-        check_request(req, opt.method == SAILIR_METHOD_LEARNED ? &lo : nullptr);
-        if (opt.method == SAILIR_METHOD_LAPORTA)
-          return make_result(family->def, reduce_checked(family->def, req)).release();
-
-        if (!policy)
+        const bool learned = opt.method == SAILIR_METHOD_LEARNED;
+        if (learned && !policy)
           throw BadInput("the learned method needs a policy (sailir_policy_load); pass one or use SAILIR_METHOD_LAPORTA");
-        if (policy->family_hash != family->def.hash)
+        if (learned && policy->family_hash != family->def().hash)
           throw PolicyMismatchError("the policy was loaded for family hash " + policy->family_hash + ", not for " +
-                                    family->def.name + " (" + family->def.hash + ")");
-        LearnedResult lr = reduce_learned(family->def, req, policy->policy, lo);
-        if (lo.verify && !lr.verified)
+                                    family->def().name + " (" + family->def().hash + ")");
+        EngineOptions eo;
+        eo.method = learned ? "learned" : "laporta";
+        eo.prime = family->prime;
+        eo.point = family->point_spec;
+        eo.masters = family->masters;
+        eo.check = opt.check != 0;
+        eo.threads = opt.threads;
+        eo.learned.beam.width = opt.beam_width;
+        eo.learned.verify = opt.verify != 0;
+        if (learned) eo.loaded_policy = &policy->policy;
+        EngineResult res = family->engine.reduce(texts, eo);
+        if (res.verified && !*res.verified)
           throw VerificationError("verification against the Laporta reducer failed: " +
-                                  (lr.verify_error.empty() ? std::string("coefficients disagree") : lr.verify_error));
-        auto out = make_result(family->def, std::move(lr.result));
-        out->stats.jobs = lr.stats.jobs;
-        out->stats.memo_hits = lr.stats.memo_hits;
-        out->stats.fallbacks = lr.stats.fallbacks;
-        out->stats.verified = lr.verified ? 1 : 0;
+                                  (res.verify_error.empty() ? std::string("coefficients disagree") : res.verify_error));
+        auto out = make_result(family->def(), std::move(res.numeric));
+        for (auto& [k, v] : out->method_stats) {
+          if (k == "jobs") out->stats.jobs = static_cast<uint64_t>(v);
+          if (k == "memo_hits") out->stats.memo_hits = static_cast<uint64_t>(v);
+          if (k == "fallbacks") out->stats.fallbacks = static_cast<uint64_t>(v);
+        }
+        out->stats.verified = res.verified && *res.verified ? 1 : 0;
         return out.release();
       },
       static_cast<sailir_result*>(nullptr));
@@ -313,5 +340,54 @@ const char* sailir_result_warning(const sailir_result* r, size_t i) {
 }
 
 sailir_stats sailir_result_stats(const sailir_result* r) { return r ? r->stats : sailir_stats{}; }
+
+// ---- recordings ----
+
+sailir_recording* sailir_recording_load(const sailir_family* family, const char* path) {
+  return guarded(
+      [&]() -> sailir_recording* {
+        if (!family) throw BadInput("no family given for the recording");
+        if (!given(path)) throw BadInput("no recording file given");
+        auto r = std::make_unique<sailir_recording>();
+        r->family = &family->def();
+        r->recording = Recording::parse(read_file(path, "recording"), family->def());
+        for (const Integral& m : r->recording.master_integrals()) r->masters.push_back(format_integral(m, family->def().n));
+        for (const Integral& t : r->recording.target_integrals()) r->targets.push_back(format_integral(t, family->def().n));
+        return r.release();
+      },
+      static_cast<sailir_recording*>(nullptr));
+}
+
+void sailir_recording_free(sailir_recording* recording) { delete recording; }
+
+size_t sailir_recording_master_count(const sailir_recording* r) { return r ? r->masters.size() : 0; }
+const char* sailir_recording_master(const sailir_recording* r, size_t i) {
+  return r && i < r->masters.size() ? r->masters[i].c_str() : nullptr;
+}
+size_t sailir_recording_target_count(const sailir_recording* r) { return r ? r->targets.size() : 0; }
+const char* sailir_recording_target(const sailir_recording* r, size_t t) {
+  return r && t < r->targets.size() ? r->targets[t].c_str() : nullptr;
+}
+
+int sailir_recording_replay(const sailir_recording* r, uint64_t prime, const uint64_t* values, size_t count,
+                            uint64_t* out) {
+  return guarded(
+      [&]() -> int {
+        if (!r || !out || (count > 0 && !values)) throw BadInput("sailir_recording_replay: NULL argument");
+        if (count != r->family->symbols.size())
+          throw BadInput("sailir_recording_replay: " + std::to_string(count) + " values given, the family has " +
+                         std::to_string(r->family->symbols.size()) + " symbols");
+        n_check_prime(prime);
+        std::vector<u64> point(values, values + count);
+        for (u64& v : point) v %= prime;
+        thread_local std::vector<u64> dense;
+        Replayer replayer(*r->family, r->recording);
+        if (!replayer.run(prime, point, dense))
+          throw UnreducedError("a pivot of the recording vanishes at this point (a degenerate probe)");
+        std::copy(dense.begin(), dense.end(), out);
+        return 0;
+      },
+      1);
+}
 
 }  // extern "C"

@@ -15,13 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "family/family_source.hpp"
-#include "family/point.hpp"
-#include "laporta/checked_reduction.hpp"
+#include "engine/engine.hpp"
 #include "output/output_file.hpp"
 #include "output/writers.hpp"
 #include "policy/policy.hpp"
-#include "scheduler/learned_reduction.hpp"
+#include "reconstruct/reconstruct.hpp"
 #include "scheduler/request_checks.hpp"
 
 namespace {
@@ -38,9 +36,12 @@ constexpr int kExitPolicyMismatch = 9;
 constexpr int kExitNotWritten = 10;  // an output file could not be written (checked up front: 2)
 
 const char* kUsage = R"(usage: sailir-reduce [options] INTEGRAL...
+       sailir-reduce --analytic [--method laporta|learned] [--point NAME=VALUE,...] INTEGRAL...
+       sailir-reduce --replay FILE [--analytic] [--point ...]
 
 Reduces Feynman integrals, written I[a1,...,an], to master integrals modulo a prime at a
-numeric point, and checks the result at a second prime.
+numeric point, and checks the result at a second prime. With --analytic the coefficients are
+exact rational functions of d and of every invariant that --point does not fix.
 
 options:
   --family NAME|PATH   built-in family (trianglebox, tadpole, bubble, prop2l), a family YAML
@@ -59,11 +60,18 @@ options:
                        --max-steps, else seeds one larger in r and s (default 2)
   --no-fallback        learned: fail instead of handing an unsolved job to Laporta
   --verify             learned: compare every coefficient with the Laporta reducer
-  --save-path FILE     learned: save the reduction path (replayable without the policy)
-  --replay FILE        recompute a saved path at --prime / --point, without a policy
+  --analytic           exact coefficients: reconstructed from probes of the recorded reduction
+                       at random points and several primes (the family's default point does
+                       not apply; --point fixes symbols that stay numeric)
+  --max-probes N       analytic: probe budget; not converging within it is an error (default
+                       100000)
+  --save-path FILE     save the recording: the equations the result needs, in elimination order
+                       (either method; replayable at any prime and point without a policy)
+  --replay FILE        recompute a saved recording (or a learned path of sailir 0.1) at --prime
+                       and --point, or exactly with --analytic
   --prime P            prime modulus, 2^16 <= P < 2^63 (default: 9223372036854775783)
   --point S=V,...      numeric point, e.g. d=41,m1=1,m2=31,m3=47; values may be fractions p/q
-                       (default: the family's point)
+                       (default: the family's point; analytic: the symbols kept numeric)
   --masters FILE       preferred master basis, one I[...] per line (default: the family's own)
   --auto-masters       ignore the family's preferred basis and choose masters automatically
   --integrals FILE     read further integrals from FILE, one per line
@@ -75,10 +83,11 @@ options:
   --s-extra N          seeds with N more numerator powers than needed (default: 0)
   --no-check           skip the check at a second prime (learned: the replay of the path)
   --threads N          threads (default 2; laporta: the check prime runs beside the first,
-                       learned: worker threads running jobs)
+                       learned: worker threads running jobs; analytic: probes in parallel)
   --progress / --quiet force / suppress progress lines on standard error
   -h, --help           show this help
-exit status: 0 success, 1 internal error, 2 bad input, 3 reduction not completed,
+exit status: 0 success, 1 internal error, 2 bad input (also a corrupt recording or one made for
+  another family), 3 reduction not completed (also an unconverged reconstruction),
   4 --verify disagreed (the result is still written), 5 malformed integral, 6 bad prime,
   7 missing or unreadable input file, 8 corrupt policy file, 9 policy made for another family,
   10 the result could not be written (a full disk: the message names the file that keeps it)
@@ -150,17 +159,17 @@ sailir::ReductionResult stamped(sailir::ReductionResult r) {
   return r;
 }
 
-int run(int argc, char** argv) {
-  using namespace sailir;
-  std::string family_spec = "trianglebox", method = "laporta", prime_text, point_spec, masters_file, format = "json",
-              output;
-  std::vector<std::string> integral_texts;
-  bool auto_masters = false, check = true;
-  int threads = 2;
+// Command-line state beyond the engine's options: where things come from and where they go.
+struct Command {
+  std::string family_spec = "trianglebox", prime_text, masters_file, format = "json", output, save_path, replay_file;
+  std::vector<std::string> integrals;
+  bool auto_masters = false;
   int progress = isatty(STDERR_FILENO) ? 1 : 0;
-  ReductionRequest req;
-  LearnedOptions learned;
-  std::string policy_file, save_path, replay_file;
+};
+
+// Parses the command line into `cmd` and `opt`; false after --help.
+bool parse_args(int argc, char** argv, Command& cmd, sailir::EngineOptions& opt) {
+  using namespace sailir;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -173,108 +182,116 @@ int run(int argc, char** argv) {
       if (i + 1 >= argc) throw BadInput("option " + arg + " needs a value");
       return argv[++i];
     };
+    auto number = [&](int lo, int hi) { return parse_int(arg.substr(0, arg.find('=')), value(), lo, hi); };
     std::string name = arg.substr(0, arg.find('='));
+    BeamOptions& beam = opt.learned.beam;
     if (name == "-h" || name == "--help") {
       std::cout << kUsage;
-      return 0;
-    } else if (name == "--family") family_spec = value();
-    else if (name == "--method") method = value();
-    else if (name == "--prime") prime_text = value();
-    else if (name == "--point") point_spec = value();
-    else if (name == "--masters") masters_file = value();
-    else if (name == "--auto-masters") auto_masters = true;
+      return false;
+    } else if (name == "--family") cmd.family_spec = value();
+    else if (name == "--method") opt.method = value();
+    else if (name == "--prime") cmd.prime_text = value();
+    else if (name == "--point") opt.point = value();
+    else if (name == "--masters") cmd.masters_file = value();
+    else if (name == "--auto-masters") cmd.auto_masters = true;
     else if (name == "--integrals") {
-      for (auto& s : integral_list(read_text(value(), "integrals"))) integral_texts.push_back(s);
-    } else if (name == "--format") format = value();
-    else if (name == "--output") output = value();
-    else if (name == "--policy") policy_file = value();
-    else if (name == "--beam-width") learned.beam.width = parse_int(name, value(), 1, RequestLimits::max_beam_width);
-    else if (name == "--ranking") learned.beam.ranking = parse_beam_ranking(value());
-    else if (name == "--tied-targets") learned.beam.tied_targets = parse_int(name, value(), 1, RequestLimits::max_tied_targets);
-    else if (name == "--max-steps") learned.beam.max_steps = parse_int(name, value(), 1, RequestLimits::max_steps);
-    else if (name == "--patience") learned.beam.patience = parse_int(name, value(), 0, RequestLimits::max_steps);
-    else if (name == "--retries") learned.retries = parse_int(name, value(), 0, RequestLimits::max_retries);
-    else if (name == "--no-fallback") learned.fallback = false;
-    else if (name == "--verify") learned.verify = true;
-    else if (name == "--save-path") save_path = value();
-    else if (name == "--replay") replay_file = value();
-    else if (name == "--r-extra") req.options.r_extra = learned.beam.seed_r_extra = parse_int(name, value(), 0, RequestLimits::max_extra);
-    else if (name == "--s-extra") req.options.s_extra = learned.beam.seed_s_extra = parse_int(name, value(), 0, RequestLimits::max_extra);
-    else if (name == "--no-check") check = false;
-    else if (name == "--threads") threads = parse_int(name, value(), 1, RequestLimits::max_threads);
-    else if (name == "--progress") progress = 1;
-    else if (name == "--quiet") progress = 0;
+      for (auto& s : integral_list(read_text(value(), "integrals"))) cmd.integrals.push_back(s);
+    } else if (name == "--format") cmd.format = value();
+    else if (name == "--output") cmd.output = value();
+    else if (name == "--policy") opt.policy = value();
+    else if (name == "--beam-width") beam.width = number(1, RequestLimits::max_beam_width);
+    else if (name == "--ranking") beam.ranking = parse_beam_ranking(value());
+    else if (name == "--tied-targets") beam.tied_targets = number(1, RequestLimits::max_tied_targets);
+    else if (name == "--max-steps") beam.max_steps = number(1, RequestLimits::max_steps);
+    else if (name == "--patience") beam.patience = number(0, RequestLimits::max_steps);
+    else if (name == "--retries") opt.learned.retries = number(0, RequestLimits::max_retries);
+    else if (name == "--no-fallback") opt.learned.fallback = false;
+    else if (name == "--verify") opt.learned.verify = true;
+    else if (name == "--save-path") cmd.save_path = value();
+    else if (name == "--replay") cmd.replay_file = value();
+    else if (name == "--analytic") opt.analytic = true;
+    else if (name == "--max-probes") opt.max_probes = static_cast<std::size_t>(number(1, 1000000000));
+    else if (name == "--cluster")
+      throw BadInput("--cluster runs probes on a Dask cluster from the Python front end: use `sailir reduce --cluster`");
+    else if (name == "--r-extra") opt.r_extra = beam.seed_r_extra = number(0, RequestLimits::max_extra);
+    else if (name == "--s-extra") opt.s_extra = beam.seed_s_extra = number(0, RequestLimits::max_extra);
+    else if (name == "--no-check") opt.check = false;
+    else if (name == "--threads") opt.threads = number(1, RequestLimits::max_threads);
+    else if (name == "--progress") cmd.progress = 1;
+    else if (name == "--quiet") cmd.progress = 0;
     else if (arg.rfind("--", 0) == 0) throw BadInput("unknown option " + arg + " (see --help)");
-    else integral_texts.push_back(arg);
+    else cmd.integrals.push_back(arg);
   }
-  if (method != "laporta" && method != "learned") throw BadInput("unknown method '" + method + "' (laporta, learned)");
-  const OutputFormat fmt = parse_output_format(format);
-  // Checked now, before any reduction: a place that cannot take the result is bad input.
-  auto output_file = [](const std::string& path) {
-    try {
-      return OutputFile(path);
-    } catch (const OutputError& e) {
-      throw BadInput(e.what());
-    }
-  };
-  const OutputFile out = output_file(output);
-  const std::optional<OutputFile> path_out =
-      save_path.empty() ? std::nullopt : std::optional<OutputFile>(output_file(save_path));
+  return true;
+}
 
-  FamilyDef family = load_family(family_spec);
-  req.prime = prime_text.empty() ? kDefaultPrime : with_code(kExitBadPrime, [&] { return n_parse_prime(prime_text); });
-  req.point = resolve_point(family, point_spec);
-  req.check = check;
-  req.threads = threads;
-  if (!masters_file.empty()) {
-    for (auto& s : integral_list(read_text(masters_file, "masters")))
-      req.preferred.push_back(with_code(kExitBadIntegral, [&] { return parse_family_integral(family, s); }));
-  } else if (!auto_masters) {
-    req.preferred = family.masters;
+// A place that cannot take the result is bad input, found before any reduction.
+sailir::OutputFile output_file(const std::string& path) {
+  try {
+    return sailir::OutputFile(path);
+  } catch (const sailir::OutputError& e) {
+    throw BadInput(e.what());
   }
-  for (auto& s : integral_texts)
-    req.targets.push_back(with_code(kExitBadIntegral, [&] { return parse_family_integral(family, s); }));
+}
+
+// The family-dependent options: the prime, the basis and each integral, with their exit codes.
+void resolve(const Command& cmd, const sailir::FamilyDef& family, sailir::EngineOptions& opt) {
+  using namespace sailir;
+  opt.prime = cmd.prime_text.empty() ? kDefaultPrime : with_code(kExitBadPrime, [&] { return n_parse_prime(cmd.prime_text); });
+  if (!cmd.masters_file.empty()) {
+    opt.masters.emplace();
+    for (auto& s : integral_list(read_text(cmd.masters_file, "masters"))) {
+      with_code(kExitBadIntegral, [&] { return parse_family_integral(family, s); });
+      opt.masters->push_back(s);
+    }
+  } else if (cmd.auto_masters) {
+    opt.masters.emplace();
+  }
+  for (auto& s : cmd.integrals) with_code(kExitBadIntegral, [&] { return parse_family_integral(family, s); });
+}
+
+int run(int argc, char** argv) {
+  using namespace sailir;
+  Command cmd;
+  EngineOptions opt;
+  if (!parse_args(argc, argv, cmd, opt)) return 0;
+  const OutputFormat fmt = parse_output_format(cmd.format);
+  check_options(opt);
+  const OutputFile out = output_file(cmd.output);  // checked now, before any reduction
+  const std::optional<OutputFile> recording_out =
+      cmd.save_path.empty() ? std::nullopt : std::optional<OutputFile>(output_file(cmd.save_path));
+  opt.record = recording_out.has_value();
+
+  const Engine engine = Engine::load(cmd.family_spec);
+  const FamilyDef& family = engine.family();
+  resolve(cmd, family, opt);
   auto t0 = std::chrono::steady_clock::now();
-  if (progress)
-    req.options.progress = [t0](const std::string& msg) {
+  if (cmd.progress) {
+    opt.progress = [t0](const std::string& msg) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::fprintf(stderr, "sailir-reduce [%7.1fs] %s\n", s, msg.c_str());
     };
-
-  if (!replay_file.empty()) {
-    ReductionPath path = ReductionPath::parse(read_text(replay_file, "reduction path"), family);
-    if (!req.targets.empty() && req.targets != path.targets)
-      throw BadInput("--replay recomputes the path's own integrals; leave out the integrals or give the same ones");
-    ReplayResult rep = replay_path(family, req.point, req.prime, path, threads);
-    rep.result.method_stats = {{"jobs", double(path.jobs.size())}, {"replay_seconds", rep.seconds}};
-    rep.result.seconds = rep.seconds;
-    out.write(write_result(family, stamped(std::move(rep.result)), fmt, "replay"));
-    return 0;
+    opt.learned.progress = learned_progress(t0);
   }
-  if (req.targets.empty()) throw BadInput("no integral to reduce (see --help)");
-
-  if (method == "laporta") {
-    ReductionResult result = reduce_checked(family, req);
-    for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
-    out.write(write_result(family, stamped(std::move(result)), fmt, method));
-    return 0;
-  }
-
-  Policy policy = policy_file.empty() ? Policy::builtin(family.name) : Policy::load_file(policy_file);
-  if (progress) learned.progress = learned_progress(t0);
-  LearnedResult lr = reduce_learned(family, req, policy, learned);
-  ReductionResult result = learned_output(lr, learned.verify);
-  for (auto& w : result.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
-  std::optional<OutputError> unsaved;  // the result is written even when the path is not
+  if (cmd.replay_file.empty() && cmd.integrals.empty()) throw BadInput("no integral to reduce (see --help)");
+  EngineResult res = cmd.replay_file.empty()
+                         ? engine.reduce(cmd.integrals, opt)
+                         : engine.replay(read_text(cmd.replay_file, "replay"), cmd.integrals, opt);
+  std::optional<OutputError> unsaved;  // the result is written even when the recording is not
   try {
-    if (path_out) path_out->write(lr.path.to_text(family.n));
+    if (recording_out && res.recording) recording_out->write(res.recording->to_text());
   } catch (const OutputError& e) {
     unsaved = e;
   }
-  out.write(write_result(family, stamped(std::move(result)), fmt, method));
+  if (res.analytic) {
+    out.write(write_analytic(family, *res.analytic, fmt, res.method, own_peak_rss_mb()));
+  } else {
+    for (auto& w : res.numeric.warnings) std::fprintf(stderr, "sailir-reduce: warning: %s\n", w.c_str());
+    out.write(write_result(family, stamped(std::move(res.numeric)), fmt, res.method));
+  }
   if (unsaved) throw *unsaved;
-  if (learned.verify && !lr.verified) {
-    std::fprintf(stderr, "sailir-reduce: error: verification failed: %s\n", lr.verify_error.c_str());
+  if (res.verified && !*res.verified) {
+    std::fprintf(stderr, "sailir-reduce: error: verification failed: %s\n", res.verify_error.c_str());
     return kExitNotVerified;
   }
   return 0;
@@ -298,6 +315,12 @@ int main(int argc, char** argv) {
     return fail("error", e, kExitBadPolicyFile);
   } catch (const sailir::PolicyMismatchError& e) {
     return fail("error", e, kExitPolicyMismatch);
+  } catch (const sailir::RecordingFileError& e) {
+    return fail("error", e, kExitBadInput);
+  } catch (const sailir::RecordingError& e) {
+    return fail("error", e, kExitNotReduced);
+  } catch (const sailir::NotConvergedError& e) {
+    return fail("error", e, kExitNotReduced);
   } catch (const sailir::VerificationError& e) {
     return fail("error", e, kExitNotReduced);
   } catch (const sailir::FamilyFileError& e) {

@@ -9,6 +9,17 @@
 
 namespace sailir {
 
+// FNV-1a (64 bit): the file's last lines are `checksum HEX` of every byte before them, and `end`.
+// A changed digit in a cached file once made every integral reduce to 0.
+std::string fnv1a_hex(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+
 bool FamilyDef::is_irreducible(int i) const {
   return std::find(irreducible.begin(), irreducible.end(), i) != irreducible.end();
 }
@@ -79,16 +90,6 @@ class Reader {
   std::vector<std::pair<int, std::string>> lines_;
   std::size_t pos_ = 0;
 };
-
-// FNV-1a (64 bit): the file's last lines are `checksum HEX` of every byte before them, and `end`.
-// A changed digit in a cached file once made every integral reduce to 0.
-std::string fnv1a_hex(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
-}
 
 void check_seal(std::string_view text, const std::string& source) {
   const auto at = text.rfind("checksum ");

@@ -51,6 +51,9 @@ struct FamilyDef {
   bool is_irreducible(int i) const;
 };
 
+// FNV-1a (64 bit) of `bytes` as 16 hex digits: the seal of compiled families and recordings.
+std::string fnv1a_hex(std::string_view bytes);
+
 // `source` names the file in error messages.
 FamilyDef parse_family_file(std::string_view text, const std::string& source);
 FamilyDef read_family_file(const std::string& path);

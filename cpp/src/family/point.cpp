@@ -44,24 +44,29 @@ std::string random_generic_value() {
 
 }  // namespace
 
-NumericPoint resolve_point(const FamilyDef& family, std::string_view spec) {
+namespace {
+
+// Sets `sym` in `point` (which lists every symbol) after checking the name and the value.
+void set_symbol(const FamilyDef& family, NumericPoint& point, const std::string& sym, const std::string& value) {
+  auto it = std::find_if(point.begin(), point.end(), [&](auto& kv) { return kv.first == sym; });
+  if (it == point.end()) {
+    std::string names;
+    for (auto& s : family.symbols) names += (names.empty() ? "" : ", ") + s;
+    throw std::invalid_argument("point: unknown symbol '" + sym + "' (family " + family.name + " has " + names + ")");
+  }
+  if (!is_rational(value))
+    throw std::invalid_argument("point: value '" + value + "' of " + sym +
+                                " is not a rational number p or p/q with q != 0");
+  if (sym == family.one && !is_one(value))
+    throw std::invalid_argument("point: " + sym + " is the symbol replaced by one and must be 1, not " + value);
+  it->second = value;
+}
+
+}  // namespace
+
+NumericPoint given_symbols(const FamilyDef& family, std::string_view spec) {
   NumericPoint point;
   for (auto& s : family.symbols) point.emplace_back(s, "");
-  auto set = [&](const std::string& sym, const std::string& value) {
-    auto it = std::find_if(point.begin(), point.end(), [&](auto& kv) { return kv.first == sym; });
-    if (it == point.end()) {
-      std::string names;
-      for (auto& s : family.symbols) names += (names.empty() ? "" : ", ") + s;
-      throw std::invalid_argument("point: unknown symbol '" + sym + "' (family " + family.name + " has " + names + ")");
-    }
-    if (!is_rational(value))
-      throw std::invalid_argument("point: value '" + value + "' of " + sym +
-                                  " is not a rational number p or p/q with q != 0");
-    if (sym == family.one && !is_one(value))
-      throw std::invalid_argument("point: " + sym + " is the symbol replaced by one and must be 1, not " + value);
-    it->second = value;
-  };
-  for (auto& [sym, value] : family.point) set(sym, value);
   std::vector<std::string> given;
   std::string_view s = spec;
   while (!s.empty()) {
@@ -77,8 +82,17 @@ NumericPoint resolve_point(const FamilyDef& family, std::string_view spec) {
     if (std::find(given.begin(), given.end(), sym) != given.end())
       throw std::invalid_argument("point: " + sym + " is given twice");
     given.push_back(sym);
-    set(sym, item.substr(eq + 1));
+    set_symbol(family, point, sym, item.substr(eq + 1));
   }
+  std::erase_if(point, [](auto& kv) { return kv.second.empty(); });
+  return point;
+}
+
+NumericPoint resolve_point(const FamilyDef& family, std::string_view spec) {
+  NumericPoint point;
+  for (auto& s : family.symbols) point.emplace_back(s, "");
+  for (auto& [sym, value] : family.point) set_symbol(family, point, sym, value);
+  for (auto& [sym, value] : given_symbols(family, spec)) set_symbol(family, point, sym, value);
   for (auto& [sym, value] : point) {
     if (value.empty() && sym == family.one) value = "1";
     if (value.empty()) value = random_generic_value();

@@ -21,6 +21,9 @@ using NumericPoint = std::vector<std::pair<std::string, std::string>>;
 // symbol_to_replace_by_one set to anything but 1.
 NumericPoint resolve_point(const FamilyDef& family, std::string_view spec);
 
+// Only the symbols `spec` gives, checked as resolve_point checks them (family order).
+NumericPoint given_symbols(const FamilyDef& family, std::string_view spec);
+
 // Values in the field; throws std::domain_error when a denominator vanishes modulo the prime.
 std::vector<u64> point_in_field(const NumericPoint& point, nmod_t mod);
 

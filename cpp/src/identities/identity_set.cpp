@@ -51,23 +51,35 @@ bool IdentitySet::affine_terms(std::vector<u64>& c0, std::vector<u64>& lin) cons
   return true;
 }
 
+// c0 + sum_i lin_i a_i + higher monomials, at seed powers `a` already in the field.
+u64 IdentitySet::evaluate(const CompiledTerm& ct, const u64* a) const {
+  u64 c = ct.c0;
+  for (auto [i, ci] : ct.linear) c = nmod_add(c, nmod_mul(ci, a[i], mod_), mod_);
+  for (const Mono& m : ct.higher) {
+    u64 v = m.coef;
+    for (int i = 0; i < n_; ++i)
+      for (int e = 0; e < m.exps[i]; ++e) v = nmod_mul(v, a[i], mod_);
+    c = nmod_add(c, v, mod_);
+  }
+  return c;
+}
+
 void IdentitySet::equation(int t, const Integral& seed, std::vector<Term>& out) const {
   u64 a[kMaxPropagators];
   for (int i = 0; i < n_; ++i) a[i] = nmod_set_si(seed.a[i], mod_);
   for (const CompiledTerm& ct : templates_[t].terms) {
-    u64 c = ct.c0;
-    for (auto [i, ci] : ct.linear) c = nmod_add(c, nmod_mul(ci, a[i], mod_), mod_);
-    for (const Mono& m : ct.higher) {
-      u64 v = m.coef;
-      for (int i = 0; i < n_; ++i)
-        for (int e = 0; e < m.exps[i]; ++e) v = nmod_mul(v, a[i], mod_);
-      c = nmod_add(c, v, mod_);
-    }
+    const u64 c = evaluate(ct, a);
     if (c == 0) continue;
     Term term{seed, c};
     for (int i = 0; i < n_; ++i) term.integral.a[i] = static_cast<std::int8_t>(seed.a[i] + ct.shift[i]);
     out.push_back(term);
   }
+}
+
+u64 IdentitySet::coefficient(int t, int k, const Integral& seed) const {
+  u64 a[kMaxPropagators];
+  for (int i = 0; i < n_; ++i) a[i] = nmod_set_si(seed.a[i], mod_);
+  return evaluate(templates_[t].terms[k], a);
 }
 
 }  // namespace sailir

@@ -38,6 +38,14 @@ class IdentitySet {
 
   // Appends the equation of template t at `seed` (terms with nonzero coefficient only).
   void equation(int t, const Integral& seed, std::vector<Term>& out) const;
+  // The coefficient of term k of template t at `seed` (zero included): recordings replay equations
+  // term by term with their columns fixed in advance.
+  u64 coefficient(int t, int k, const Integral& seed) const;
+  // The same with the seed's powers already in the field (seed_values), for many terms of one seed.
+  void seed_values(const Integral& seed, u64* a) const {
+    for (int i = 0; i < n_; ++i) a[i] = nmod_set_si(seed.a[i], mod_);
+  }
+  u64 coefficient_at(int t, int k, const u64* a) const { return evaluate(templates_[t].terms[k], a); }
 
  private:
   struct Mono {
@@ -54,6 +62,8 @@ class IdentitySet {
     std::string kind;
     std::vector<CompiledTerm> terms;
   };
+  u64 evaluate(const CompiledTerm& ct, const u64* a) const;
+
   int n_;
   nmod_t mod_;
   std::vector<Compiled> templates_;

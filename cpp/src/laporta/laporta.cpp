@@ -71,6 +71,7 @@ void LaportaReducer::find_masters() {
     return LaportaOrder::sector_floor(x) > LaportaOrder::sector_floor(y);
   });
   SolveOptions opt;
+  opt.trace = trace_;
   opt.keep_relation_term = [this](const Integral& x) {
     auto [rmax, smax] = master_bounds(sector_of(x, family_.n));  // where masters are chosen
     return r_of(x, family_.n) < rmax && s_of(x, family_.n) < smax;
@@ -81,8 +82,14 @@ void LaportaReducer::find_masters() {
     SectorSystem sys(*ids_, order_, s, zero_test());
     opt.incoming = &relations_in_[s];
     sys.solve(rmax, smax, opt);
-    for (Relation& rel : sys.relations())
-      relations_in_[sector_of(rel.front().integral, family_.n)].push_back(std::move(rel));
+    const std::uint32_t system = keep_trace(sys, s);
+    const std::vector<std::uint32_t> rows = trace_ ? sys.relation_rows() : std::vector<std::uint32_t>{};
+    std::vector<Relation> relations = sys.relations();
+    for (std::size_t k = 0; k < relations.size(); ++k) {
+      const SectorId to = sector_of(relations[k].front().integral, family_.n);
+      if (trace_) relation_src_[to].push_back(RowRef{system, rows[k]});
+      relations_in_[to].push_back(std::move(relations[k]));
+    }
     for (const Integral& p : preferred_)
       if (sector_of(p, family_.n) == s && sys.has_pivot(p)) {
         std::vector<Term> expr;
@@ -109,6 +116,49 @@ void LaportaReducer::find_masters() {
   std::sort(masters_.begin(), masters_.end(), [this](auto& x, auto& y) { return order_.less(x, y); });
   for (std::size_t i = 0; i < masters_.size(); ++i) master_index_[masters_[i]] = static_cast<int>(i);
   std::erase_if(relations_in_, [](auto& kv) { return kv.second.empty(); });
+}
+
+void LaportaReducer::record_rows() {
+  if (masters_done_) throw std::logic_error("record_rows() must come before the masters are found");
+  trace_ = true;
+}
+
+std::uint32_t LaportaReducer::keep_trace(SectorSystem& sys, SectorId s) {
+  if (!trace_) return 0;
+  traces_.push_back(sys.take_trace());
+  trace_sector_.push_back(s);
+  return static_cast<std::uint32_t>(traces_.size() - 1);
+}
+
+std::vector<RowOrigin> LaportaReducer::needed_rows(const std::vector<Integral>& targets) const {
+  std::vector<std::vector<char>> keep(traces_.size());
+  for (std::size_t j = 0; j < traces_.size(); ++j) keep[j].assign(traces_[j].size(), 0);
+  std::vector<RowRef> rows;
+  std::unordered_set<Integral, IntegralHash> seen;
+  std::vector<Integral> todo = targets;
+  while (!todo.empty()) {  // the rules the targets compose from
+    const Integral x = todo.back();
+    todo.pop_back();
+    if (!seen.insert(x).second) continue;
+    auto src = rule_src_.find(x);
+    if (src == rule_src_.end()) continue;  // a master, or zero
+    for (std::uint32_t r : src->second.second) rows.push_back(RowRef{src->second.first, r});
+    for (const Term& term : rules_.at(x)) todo.push_back(term.integral);
+  }
+  while (!rows.empty()) {  // the rows those rules used, recursively, across handed-down relations
+    const RowRef ref = rows.back();
+    rows.pop_back();
+    if (keep[ref.system][ref.row]) continue;
+    keep[ref.system][ref.row] = 1;
+    const TracedRow& row = traces_[ref.system][ref.row];
+    for (std::uint32_t u : row.used) rows.push_back(RowRef{ref.system, u});
+    if (row.relation >= 0) rows.push_back(relation_src_.at(trace_sector_[ref.system]).at(row.relation));
+  }
+  std::vector<RowOrigin> out;
+  for (std::size_t j = 0; j < traces_.size(); ++j)
+    for (std::size_t r = 0; r < traces_[j].size(); ++r)
+      if (keep[j][r] && traces_[j][r].relation < 0) out.push_back(traces_[j][r].origin);
+  return out;
 }
 
 // Seed bounds of a sector's master finding: two beyond its corner, and beyond its preferred masters.
@@ -184,6 +234,7 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::
                      std::to_string(rmax) + " s<=" + std::to_string(smax));
       SolveOptions with;
       with.incoming = &incoming;
+      with.trace = trace_;
       sys.solve(rmax, smax, with);
       const auto& st = sys.stats();
       stats_.seeds += st.seeds;
@@ -194,9 +245,12 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::
       ++stats_.sectors_solved;
       std::vector<Integral> unreduced;
       std::unordered_map<Integral, std::vector<Term>, IntegralHash> found;
+      std::unordered_map<Integral, std::vector<std::uint32_t>, IntegralHash> found_rows;
       std::vector<Term> expr;
+      std::vector<std::uint32_t> used;
       for (const Integral& x : todo) {
-        bool ok = sys.reduce(x, expr);
+        bool ok = sys.reduce(x, expr, trace_ ? &used : nullptr);
+        if (trace_) found_rows[x] = used;
         for (const Term& term : expr)
           if (sector_of(term.integral, n) == s &&
               std::find(own_masters.begin(), own_masters.end(), term.integral) == own_masters.end())
@@ -209,7 +263,9 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::
           throw UnreducedError(std::to_string(unreduced.size()) + " integral(s) of sector " + std::to_string(s) +
                                " not reduced to masters with seeds r<=" + std::to_string(rmax) + " s<=" +
                                std::to_string(smax) + ", e.g. " + format_integral(unreduced.front(), n));
+        const std::uint32_t system = keep_trace(sys, s);
         for (auto& [x, e] : found) {
+          if (trace_) rule_src_[x] = {system, std::move(found_rows[x])};
           for (const Term& term : e)
             if (sector_of(term.integral, n) != s) want(term.integral);
           rules_[x] = std::move(e);

@@ -68,6 +68,13 @@ class LaportaReducer {
 
   const LaportaStats& stats() const { return stats_; }
 
+  // Traces every system solved from now on (master finding included, so call it before
+  // masters()): where each row came from and which rows reduced it. For recordings.
+  void record_rows();
+  // The equations that the reductions of `targets` (reduced already) depend on, through their
+  // rules, the rows those used, and the relations handed down: in solve order. Mark and sweep.
+  std::vector<RowOrigin> needed_rows(const std::vector<Integral>& targets) const;
+
  private:
   void find_masters();
   std::pair<int, int> master_bounds(SectorId s) const;
@@ -75,6 +82,7 @@ class LaportaReducer {
     return [this](SectorId x) { return is_zero_sector(x); };
   }
   const std::vector<std::pair<int, u64>>& compose(const Integral& x);
+  std::uint32_t keep_trace(SectorSystem& sys, SectorId s);
 
   const FamilyDef& family_;
   nmod_t mod_;
@@ -94,6 +102,16 @@ class LaportaReducer {
   std::unordered_map<Integral, std::vector<Term>, IntegralHash> rules_;
   std::unordered_map<Integral, std::vector<std::pair<int, u64>>, IntegralHash> composed_;
   LaportaStats stats_;
+  // Recordings (record_rows): every traced system in solve order with its sector, where each
+  // handed-down relation came from (parallel to relations_in_), and the rows each rule used.
+  struct RowRef {
+    std::uint32_t system, row;
+  };
+  bool trace_ = false;
+  std::vector<SystemTrace> traces_;
+  std::vector<SectorId> trace_sector_;
+  std::map<SectorId, std::vector<RowRef>> relation_src_;
+  std::unordered_map<Integral, std::pair<std::uint32_t, std::vector<std::uint32_t>>, IntegralHash> rule_src_;
 };
 
 }  // namespace sailir

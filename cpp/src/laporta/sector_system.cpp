@@ -22,19 +22,29 @@ void SectorSystem::solve_seeds(const std::vector<Integral>& seeds, const SolveOp
   pivot_everywhere_ = opt.pivot_everywhere;
   keep_relation_term_ = opt.keep_relation_term;
   std::vector<Integral> found;
-  std::vector<SparseRow> eqs = generate(seeds, opt.incoming, found);
+  std::vector<Origin> origins;
+  std::vector<SparseRow> eqs = generate(seeds, opt.incoming, found, origins);
   stats_.equations = eqs.size();
   stats_.unknowns = found.size();
-  number_columns(found, eqs);
+  number_columns(found, eqs, origins);
 
   rows_.clear();
   pivot_of_.assign(cols_.size(), -1);
   acc_.assign(cols_.size(), 0);
   bits_.assign((cols_.size() + 63) / 64, 0);
+  trace_.clear();
   const bool subsector_rows = pivot_everywhere_ || keep_relation_term_;
-  for (auto& eq : eqs) {
-    if (eq.front().first < first_own_ && !subsector_rows) continue;  // among subsector integrals only
-    add_row(eq);
+  const int templates = ids_.size();
+  std::vector<std::uint32_t> used;
+  for (std::size_t e = 0; e < eqs.size(); ++e) {
+    if (eqs[e].front().first < first_own_ && !subsector_rows) continue;  // among subsector integrals only
+    used.clear();
+    const std::int64_t lead = add_row(eqs[e], opt.trace ? &used : nullptr);
+    if (lead < 0 || !opt.trace) continue;
+    TracedRow row{RowOrigin{0, Integral{}, cols_[lead]}, -1, used};
+    if (origins[e] >= 0) row.origin = RowOrigin{static_cast<int>(origins[e] % templates), seeds[origins[e] / templates], cols_[lead]};
+    else row.relation = static_cast<std::int32_t>(-origins[e] - 1);
+    trace_.push_back(std::move(row));
   }
   stats_.pivots = rows_.size();
 }
@@ -43,11 +53,12 @@ void SectorSystem::solve_seeds(const std::vector<Integral>& seeds, const SolveOp
 // integrals get provisional column ids in the order met (`found`).
 std::vector<SectorSystem::SparseRow> SectorSystem::generate(const std::vector<Integral>& seeds,
                                                             const std::vector<Relation>* incoming,
-                                                            std::vector<Integral>& found) const {
+                                                            std::vector<Integral>& found,
+                                                            std::vector<Origin>& origins) const {
   std::vector<SparseRow> eqs;
   std::unordered_map<Integral, std::uint32_t, IntegralHash> provisional;
   std::unordered_map<SectorId, bool> zero_cache;
-  auto add_equation = [&](const std::vector<Term>& terms) {
+  auto add_equation = [&](const std::vector<Term>& terms, Origin origin) {
     SparseRow eq;
     for (const Term& term : terms) {
       SectorId s = sector_of(term.integral, n_);
@@ -58,24 +69,27 @@ std::vector<SectorSystem::SparseRow> SectorSystem::generate(const std::vector<In
       if (fresh) found.push_back(term.integral);
       eq.emplace_back(it->second, term.coef);
     }
-    if (!eq.empty()) eqs.push_back(std::move(eq));
+    if (eq.empty()) return;
+    eqs.push_back(std::move(eq));
+    origins.push_back(origin);
   };
   std::vector<Term> terms;
-  for (const Integral& seed : seeds) {
+  for (std::size_t si = 0; si < seeds.size(); ++si) {
     for (int t = 0; t < ids_.size(); ++t) {
       terms.clear();
-      ids_.equation(t, seed, terms);
-      add_equation(terms);
+      ids_.equation(t, seeds[si], terms);
+      add_equation(terms, static_cast<Origin>(si) * ids_.size() + t);
     }
   }
   if (incoming)
-    for (const Relation& rel : *incoming) add_equation(rel);
+    for (std::size_t i = 0; i < incoming->size(); ++i) add_equation((*incoming)[i], -static_cast<Origin>(i) - 1);
   return eqs;
 }
 
 // Renumbers columns so that the column index follows the Laporta order, and sorts the equations
 // simplest first: fewer pivots are touched and rows stay short.
-void SectorSystem::number_columns(const std::vector<Integral>& found, std::vector<SparseRow>& eqs) {
+void SectorSystem::number_columns(const std::vector<Integral>& found, std::vector<SparseRow>& eqs,
+                                  std::vector<Origin>& origins) {
   std::vector<OrderKey> keys(found.size());
   for (std::size_t i = 0; i < found.size(); ++i) keys[i] = order_.key(found[i]);
   std::vector<std::uint32_t> perm(found.size());
@@ -96,9 +110,20 @@ void SectorSystem::number_columns(const std::vector<Integral>& found, std::vecto
     for (auto& [c, v] : eq) c = rank[c];
     std::sort(eq.begin(), eq.end(), [](auto& x, auto& y) { return x.first > y.first; });
   }
-  std::sort(eqs.begin(), eqs.end(), [](auto& x, auto& y) {
+  std::vector<std::uint32_t> by(eqs.size());
+  std::iota(by.begin(), by.end(), 0);
+  std::stable_sort(by.begin(), by.end(), [&](auto i, auto j) {
+    const SparseRow &x = eqs[i], &y = eqs[j];
     return x.front().first != y.front().first ? x.front().first < y.front().first : x.size() < y.size();
   });
+  std::vector<SparseRow> sorted(eqs.size());
+  std::vector<Origin> sorted_origins(eqs.size());
+  for (std::size_t k = 0; k < by.size(); ++k) {
+    sorted[k] = std::move(eqs[by[k]]);
+    sorted_origins[k] = origins[by[k]];
+  }
+  eqs = std::move(sorted);
+  origins = std::move(sorted_origins);
 }
 
 void SectorSystem::load(std::uint32_t col, u64 val) {
@@ -110,7 +135,7 @@ void SectorSystem::load(std::uint32_t col, u64 val) {
 
 // Eliminates every pivot column from the accumulator, highest first, and moves what is left
 // (descending) into `out`; the accumulator is left empty.
-void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) {
+void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out, std::vector<std::uint32_t>* used) {
   out.clear();
   // Only the words between the lowest and highest touched column can hold entries.
   for (std::int64_t w = top_word_; w >= bottom_word_; --w) {
@@ -126,6 +151,7 @@ void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) 
         out.emplace_back(c, v);
         continue;
       }
+      if (used) used->push_back(static_cast<std::uint32_t>(p));
       const u64 f = nmod_neg(v, mod_), fpre = nmod_mul_precomp(f, mod_);
       const Row& row = rows_[p];
       if (!row.cols.empty()) bottom_word_ = std::min<std::int64_t>(bottom_word_, row.cols.back() >> 6);
@@ -140,12 +166,13 @@ void SectorSystem::scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out) 
   bottom_word_ = std::numeric_limits<std::int64_t>::max();
 }
 
-void SectorSystem::add_row(const std::vector<std::pair<std::uint32_t, u64>>& eq) {
+std::int64_t SectorSystem::add_row(const std::vector<std::pair<std::uint32_t, u64>>& eq,
+                                   std::vector<std::uint32_t>* used) {
   for (auto [c, v] : eq) load(c, v);
   std::vector<std::pair<std::uint32_t, u64>> red;
-  scan_reduce(red);
-  if (red.empty()) return;  // dependent
-  if (red.front().first < first_own_ && !keeps_relation(red)) return;
+  scan_reduce(red, used);
+  if (red.empty()) return -1;  // dependent
+  if (red.front().first < first_own_ && !keeps_relation(red)) return -1;
   const std::uint32_t lead = red.front().first;
   const u64 inv = nmod_inv(red.front().second, mod_);
   Row row;
@@ -158,6 +185,15 @@ void SectorSystem::add_row(const std::vector<std::pair<std::uint32_t, u64>>& eq)
   stats_.stored_terms += row.cols.size();
   pivot_of_[lead] = static_cast<std::int32_t>(rows_.size());
   rows_.push_back(std::move(row));
+  return lead;
+}
+
+std::vector<std::uint32_t> SectorSystem::relation_rows() const {
+  std::vector<std::uint32_t> out;
+  if (pivot_everywhere_) return out;
+  for (std::uint32_t c = 0; c < first_own_; ++c)
+    if (pivot_of_[c] >= 0) out.push_back(static_cast<std::uint32_t>(pivot_of_[c]));
+  return out;
 }
 
 std::vector<Integral> SectorSystem::unpivoted_own() const {
@@ -201,14 +237,15 @@ bool SectorSystem::has_pivot(const Integral& x) const {
   return it != col_of_.end() && it->second >= first_own_ && pivot_of_[it->second] >= 0;
 }
 
-bool SectorSystem::reduce(const Integral& x, std::vector<Term>& out) {
+bool SectorSystem::reduce(const Integral& x, std::vector<Term>& out, std::vector<std::uint32_t>* used) {
   if (!has_pivot(x)) return false;
   const std::uint32_t c = col_of_.at(x);
   const Row& row = rows_[pivot_of_[c]];
+  if (used) used->assign(1, static_cast<std::uint32_t>(pivot_of_[c]));
   // x = -(tail of its pivot row); reduce the tail fully.
   for (std::size_t k = 0; k < row.cols.size(); ++k) load(row.cols[k], nmod_neg(row.vals[k], mod_));
   std::vector<std::pair<std::uint32_t, u64>> red;
-  scan_reduce(red);
+  scan_reduce(red, used);
   out.clear();
   for (auto [col, v] : red) out.push_back(Term{cols_[col], v});
   return true;

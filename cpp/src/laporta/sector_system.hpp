@@ -38,7 +38,24 @@ struct SolveOptions {
   // Non-empty: relations among subsector integrals only, all of whose integrals pass, are kept.
   std::function<bool(const Integral&)> keep_relation_term;
   bool pivot_everywhere = false;  // pivot on subsector integrals too (one system over all sectors)
+  bool trace = false;  // remember where each row came from and which rows reduced it (trace())
 };
+
+// An equation that became a row of the elimination: identity `templ` at `seed`, solved for `lead`.
+struct RowOrigin {
+  int templ;
+  Integral seed;
+  Integral lead;
+};
+
+// With SolveOptions::trace: each row's origin (an identity at a seed, or incoming relation
+// `relation`), and the earlier rows the elimination subtracted from it.
+struct TracedRow {
+  RowOrigin origin;
+  std::int32_t relation = -1;  // >= 0: made from incoming relation number `relation`
+  std::vector<std::uint32_t> used;
+};
+using SystemTrace = std::vector<TracedRow>;
 
 class SectorSystem {
  public:
@@ -57,6 +74,11 @@ class SectorSystem {
   // Whether x leads a row (of any sector with pivot_everywhere): x reduces to lower integrals.
   bool is_pivot(const Integral& x) const;
 
+  // With SolveOptions::trace: the rows in elimination order (moved out).
+  SystemTrace take_trace() { return std::move(trace_); }
+  // The rows that relations() returns, in its order.
+  std::vector<std::uint32_t> relation_rows() const;
+
   // Integrals of this sector that the elimination left without a pivot (candidates for masters).
   std::vector<Integral> unpivoted_own() const;
   bool has_pivot(const Integral& x) const;
@@ -64,18 +86,22 @@ class SectorSystem {
   // Expresses x (an integral of this sector) through unpivoted integrals of the sector and
   // subsector integrals. Returns false when x has no pivot (it is a master or not reducible
   // with these seeds).
-  bool reduce(const Integral& x, std::vector<Term>& out);
+  bool reduce(const Integral& x, std::vector<Term>& out, std::vector<std::uint32_t>* used = nullptr);
 
   const SystemStats& stats() const { return stats_; }
 
  private:
   using SparseRow = std::vector<std::pair<std::uint32_t, u64>>;  // (column, coefficient)
+  // Where an equation came from: seed index * templates + template, or -1 for an incoming relation.
+  using Origin = std::int64_t;
   std::vector<SparseRow> generate(const std::vector<Integral>& seeds, const std::vector<Relation>* incoming,
-                                  std::vector<Integral>& found) const;
-  void number_columns(const std::vector<Integral>& found, std::vector<SparseRow>& eqs);
-  void add_row(const std::vector<std::pair<std::uint32_t, u64>>& row);
+                                  std::vector<Integral>& found, std::vector<Origin>& origins) const;
+  void number_columns(const std::vector<Integral>& found, std::vector<SparseRow>& eqs, std::vector<Origin>& origins);
+  // Its lead column, or -1; `used` (may be null) gets the rows subtracted from it.
+  std::int64_t add_row(const std::vector<std::pair<std::uint32_t, u64>>& row, std::vector<std::uint32_t>* used);
   bool keeps_relation(const std::vector<std::pair<std::uint32_t, u64>>& red) const;
-  void scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out);  // reduces the accumulator
+  // Reduces the accumulator; `used` (may be null) gets the rows subtracted, in order.
+  void scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out, std::vector<std::uint32_t>* used = nullptr);
   void load(std::uint32_t col, u64 val);
 
   const IdentitySet& ids_;
@@ -97,6 +123,7 @@ class SectorSystem {
   };
   std::vector<Row> rows_;
   std::vector<std::int32_t> pivot_of_;  // column -> row, or -1
+  SystemTrace trace_;  // with SolveOptions::trace
 
   std::vector<u64> acc_;                // dense accumulator for one row
   std::vector<std::uint64_t> bits_;     // its nonzero pattern

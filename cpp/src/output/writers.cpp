@@ -113,7 +113,84 @@ std::string write_symbolic(const FamilyDef& f, const ReductionResult& r, bool fo
   return o.str();
 }
 
+std::string json_stat(double v) {
+  std::ostringstream o;
+  if (v == std::floor(v) && std::abs(v) < 1e15) o << static_cast<long long>(v);  // counts stay exact
+  else o << v;
+  return o.str();
+}
+
+std::string write_analytic_json(const FamilyDef& f, const AnalyticResult& r, const std::string& method,
+                                double peak_rss_mb) {
+  const int n = f.n;
+  std::ostringstream o;
+  o << "{\n  \"family\": " << json_string(f.name) << ",\n  \"family_hash\": " << json_string(f.hash)
+    << ",\n  \"method\": " << json_string(method) << ",\n  \"analytic\": true,\n  \"symbols\": [";
+  for (std::size_t i = 0; i < r.symbols.size(); ++i) o << (i ? ", " : "") << json_string(r.symbols[i]);
+  o << "],\n  \"point\": {";
+  for (std::size_t i = 0; i < r.fixed.size(); ++i)
+    o << (i ? ", " : "") << json_string(r.fixed[i].first) << ": " << point_value_json(r.fixed[i].second);
+  o << "},\n  \"masters\": [";
+  for (std::size_t i = 0; i < r.masters.size(); ++i) o << (i ? ", " : "") << powers_json(r.masters[i], n);
+  o << "],\n  \"reductions\": {";
+  for (std::size_t t = 0; t < r.targets.size(); ++t) {
+    o << (t ? "," : "") << "\n    " << json_string(format_integral(r.targets[t], n)) << ": {";
+    bool first = true;
+    for (std::size_t m = 0; m < r.masters.size(); ++m) {
+      if (r.coefficients[t][m] == "0") continue;
+      o << (first ? "" : ", ") << json_string(format_integral(r.masters[m], n)) << ": " << json_string(r.coefficients[t][m]);
+      first = false;
+    }
+    o << "}";
+  }
+  const RecordingSize& z = r.size;
+  o << "\n  },\n  \"warnings\": [],\n  \"stats\": {\"probes\": " << r.probes << ", \"primes\": " << r.primes
+    << ", \"probe_seconds\": " << json_stat(r.probe_seconds) << ", \"equations\": " << z.equations
+    << ", \"terms\": " << z.terms << ", \"multiply_adds\": " << z.multiply_adds << ", ";
+  if (peak_rss_mb > 0) o << "\"peak_rss_mb\": " << std::round(peak_rss_mb * 10) / 10 << ", ";
+  o << "\"seconds\": " << json_stat(r.seconds) << "}\n}\n";
+  return o.str();
+}
+
+// Kira-style rules: fam[a..] -> (coef)*fam[m..] + ...; FORM: id fam(a..) = ...;
+std::string write_analytic_symbolic(const FamilyDef& f, const AnalyticResult& r, bool form) {
+  const int n = f.n;
+  std::ostringstream o;
+  const char* c0 = form ? "* " : "(* ";
+  const char* c1 = form ? "" : " *)";
+  std::string symbols;
+  for (auto& s : r.symbols) symbols += (symbols.empty() ? "" : ",") + s;
+  o << c0 << "sailir exact reduction of family " << f.name << " (" << f.hash << "); symbols " << symbols;
+  if (!r.fixed.empty()) o << "; fixed " << format_point(r.fixed);
+  o << c1 << "\n";
+  if (!form) o << "{\n";
+  const char open = form ? '(' : '[', close = form ? ')' : ']';
+  for (std::size_t t = 0; t < r.targets.size(); ++t) {
+    o << (form ? "id " : "  ") << call(f.name, r.targets[t], n, open, close) << (form ? " = " : " -> ");
+    bool first = true;
+    for (std::size_t m = 0; m < r.masters.size(); ++m) {
+      if (r.coefficients[t][m] == "0") continue;
+      o << (first ? "" : " + ") << "(" << r.coefficients[t][m] << ")*" << call(f.name, r.masters[m], n, open, close);
+      first = false;
+    }
+    if (first) o << "0";
+    o << (form ? ";" : (t + 1 < r.targets.size() ? "," : "")) << "\n";
+  }
+  if (!form) o << "}\n";
+  return o.str();
+}
+
 }  // namespace
+
+std::string write_analytic(const FamilyDef& family, const AnalyticResult& result, OutputFormat format,
+                           const std::string& method, double peak_rss_mb) {
+  switch (format) {
+    case OutputFormat::json: return write_analytic_json(family, result, method, peak_rss_mb);
+    case OutputFormat::mathematica: return write_analytic_symbolic(family, result, false);
+    case OutputFormat::form: return write_analytic_symbolic(family, result, true);
+  }
+  return {};
+}
 
 std::string write_result(const FamilyDef& family, const ReductionResult& result, OutputFormat format,
                          const std::string& method) {

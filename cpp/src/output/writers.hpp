@@ -6,6 +6,7 @@
 
 #include "family/family_file.hpp"
 #include "laporta/checked_reduction.hpp"
+#include "scheduler/analytic.hpp"
 
 namespace sailir {
 
@@ -14,5 +15,9 @@ enum class OutputFormat { json, mathematica, form };
 OutputFormat parse_output_format(const std::string& name);  // throws std::invalid_argument
 std::string write_result(const FamilyDef& family, const ReductionResult& result, OutputFormat format,
                          const std::string& method);
+// Exact results: coefficients as rational functions of the free symbols (JSON adds "analytic" and
+// "symbols"); `peak_rss_mb` 0 when not measured.
+std::string write_analytic(const FamilyDef& family, const AnalyticResult& result, OutputFormat format,
+                           const std::string& method, double peak_rss_mb = 0);
 
 }  // namespace sailir

@@ -4,10 +4,15 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
+#include <thread>
 
+#include "engine/engine.hpp"
 #include "family/family_source.hpp"
+#include "reconstruct/reconstruct.hpp"
+#include "recording/replay.hpp"
 #include "family/point.hpp"
 #include "laporta/checked_reduction.hpp"
 #include "laporta/laporta.hpp"
@@ -36,42 +41,166 @@ std::vector<std::vector<int>> powers(const std::vector<Integral>& xs, int n) {
   return out;
 }
 
-std::string reduce(const std::string& family_file, const std::vector<std::string>& integrals, std::uint64_t prime,
-                   const std::string& point, const std::optional<std::vector<std::string>>& masters, bool check,
-                   int r_extra, int s_extra, const std::string& format, const std::string& method,
-                   const std::string& policy, int beam_width, int threads, bool verify) {
-  FamilyDef family = load_family(family_file);
-  ReductionRequest req;
-  req.prime = n_check_prime(prime);
-  req.point = resolve_point(family, point);
-  req.preferred = masters ? parse_all(*masters, family) : family.masters;
-  req.targets = parse_all(integrals, family);
-  req.check = check;
-  req.threads = threads;
-  req.options.r_extra = r_extra;
-  req.options.s_extra = s_extra;
-  const OutputFormat fmt = parse_output_format(format);
-  if (method != "laporta" && method != "learned")
-    throw std::invalid_argument("unknown method '" + method + "' (laporta, learned)");
-  LearnedOptions opt;
-  opt.beam.width = beam_width;
-  opt.verify = verify;
-  check_request(req, method == "learned" ? &opt : nullptr);
-  if (method == "laporta") {
-    ReductionResult result;
-    {
-      py::gil_scoped_release release;
-      result = reduce_checked(family, req);
-    }
-    return write_result(family, result, fmt, method);
+// A point value as the JSON output has it: an int when integral, else the fraction's text.
+py::object point_value(const std::string& v) {
+  if (v.find('/') == std::string::npos) return py::int_(py::str(v));
+  return py::str(v);
+}
+
+py::dict point_dict(const NumericPoint& point) {
+  py::dict d;
+  for (auto& [sym, value] : point) d[py::str(sym)] = point_value(value);
+  return d;
+}
+
+py::dict stats_dict(const ReductionResult& r) {
+  py::dict st;
+  if (r.method_stats.empty()) {
+    st["seeds"] = r.stats.seeds;
+    st["equations"] = r.stats.equations;
+    st["unknowns"] = r.stats.unknowns;
+    st["pivots"] = r.stats.pivots;
+    st["sectors_solved"] = r.stats.sectors_solved;
+    st["widenings"] = r.stats.widenings;
   }
-  Policy pol = policy.empty() ? Policy::builtin(family.name) : Policy::load_file(policy);
-  LearnedResult lr;
+  for (auto& [k, v] : r.method_stats) {
+    if (v == static_cast<double>(static_cast<long long>(v))) st[py::str(k)] = static_cast<long long>(v);
+    else st[py::str(k)] = v;
+  }
+  st["seconds"] = r.seconds;
+  return st;
+}
+
+// The result as a dict with the fields (and spellings) of sailir-reduce's JSON.
+py::dict numeric_dict(const FamilyDef& f, const std::string& method, const ReductionResult& r, std::optional<bool> verified) {
+  py::dict d;
+  d["family"] = f.name;
+  d["family_hash"] = f.hash;
+  d["method"] = method;
+  d["prime"] = r.prime;
+  d["point"] = point_dict(r.point);
+  d["masters"] = powers(r.masters, f.n);
+  py::dict reductions;
+  for (std::size_t t = 0; t < r.targets.size(); ++t) {
+    py::dict row;
+    for (auto [k, v] : r.coefficients[t]) row[py::str(format_integral(r.masters[k], f.n))] = v;
+    reductions[py::str(format_integral(r.targets[t], f.n))] = row;
+  }
+  d["reductions"] = reductions;
+  d["check_prime"] = r.check_prime ? py::object(py::int_(r.check_prime)) : py::object(py::none());
+  d["warnings"] = r.warnings;
+  if (verified) d["verified"] = *verified;
+  d["stats"] = stats_dict(r);
+  return d;
+}
+
+py::dict analytic_dict(const FamilyDef& f, const std::string& method, const AnalyticResult& r) {
+  py::dict d;
+  d["family"] = f.name;
+  d["family_hash"] = f.hash;
+  d["method"] = method;
+  d["analytic"] = true;
+  d["symbols"] = r.symbols;
+  d["point"] = point_dict(r.fixed);
+  d["masters"] = powers(r.masters, f.n);
+  py::dict reductions;
+  for (std::size_t t = 0; t < r.targets.size(); ++t) {
+    py::dict row;
+    for (std::size_t m = 0; m < r.masters.size(); ++m)
+      if (r.coefficients[t][m] != "0") row[py::str(format_integral(r.masters[m], f.n))] = r.coefficients[t][m];
+    reductions[py::str(format_integral(r.targets[t], f.n))] = row;
+  }
+  d["reductions"] = reductions;
+  d["warnings"] = py::list();
+  py::dict st;
+  st["probes"] = r.probes;
+  st["primes"] = r.primes;
+  st["probe_seconds"] = r.probe_seconds;
+  st["equations"] = r.size.equations;
+  st["terms"] = r.size.terms;
+  st["multiply_adds"] = r.size.multiply_adds;
+  st["seconds"] = r.seconds;
+  d["stats"] = st;
+  return d;
+}
+
+py::dict result_dict(const FamilyDef& f, EngineResult& res) {
+  return res.analytic ? analytic_dict(f, res.method, *res.analytic) : numeric_dict(f, res.method, res.numeric, res.verified);
+}
+
+EngineOptions engine_options(std::uint64_t prime, const std::string& point,
+                             const std::optional<std::vector<std::string>>& masters, bool check, int r_extra,
+                             int s_extra, const std::string& method, const std::string& policy, int beam_width,
+                             int threads, bool verify, bool analytic, long long max_probes, bool record) {
+  check_range("max_probes", max_probes, 1, 1000000000);
+  EngineOptions o;
+  o.prime = prime;
+  o.point = point;
+  o.masters = masters;
+  o.check = check;
+  o.r_extra = r_extra;
+  o.s_extra = s_extra;
+  o.method = method;
+  o.policy = policy;
+  o.learned.beam.width = beam_width;
+  o.threads = threads;
+  o.learned.verify = verify;
+  o.analytic = analytic;
+  o.max_probes = static_cast<std::size_t>(max_probes);
+  o.record = record;
+  return o;
+}
+
+// (result dict, recording text or None): the engine's façade, with the GIL released while it works.
+py::tuple reduce(const std::string& family_file, const std::vector<std::string>& integrals, std::uint64_t prime,
+                 const std::string& point, const std::optional<std::vector<std::string>>& masters, bool check,
+                 int r_extra, int s_extra, const std::string& method, const std::string& policy, int beam_width,
+                 int threads, bool verify, bool analytic, long long max_probes, bool record,
+                 const std::string& replay_text, const py::object& runner) {
+  const Engine engine = Engine::load(family_file);
+  EngineOptions o = engine_options(prime, point, masters, check, r_extra, s_extra, method, policy, beam_width,
+                                   threads, verify, analytic, max_probes, record);
+  if (!runner.is_none())  // probes go to Python (a Dask cluster); it gets the GIL only for that
+    o.runner = [runner](const std::string& rec, u64 p, const std::vector<std::vector<u64>>& points,
+                        std::vector<std::vector<u64>>& values) {
+      py::gil_scoped_acquire gil;
+      values = runner(rec, p, points).cast<std::vector<std::vector<u64>>>();
+    };
+  EngineResult res;
   {
     py::gil_scoped_release release;
-    lr = reduce_learned(family, req, pol, opt);
+    res = replay_text.empty() ? engine.reduce(integrals, o) : engine.replay(replay_text, integrals, o);
   }
-  return write_result(family, learned_output(lr, verify), fmt, method);
+  py::object rec = res.recording && record ? py::object(py::str(res.recording->to_text())) : py::object(py::none());
+  return py::make_tuple(result_dict(engine.family(), res), rec);
+}
+
+// The coefficients of a recording at many points modulo one prime (rows: points, values in the
+// family's symbol order), on `threads` threads: the probes of a reconstruction, e.g. a batch of
+// them on a Dask worker. Rows where a pivot vanishes come back empty.
+std::vector<std::vector<std::uint64_t>> replay_points(const std::string& family_file, const std::string& recording_text,
+                                                      std::uint64_t prime,
+                                                      const std::vector<std::vector<std::uint64_t>>& points,
+                                                      int threads) {
+  const FamilyDef family = load_family(family_file);
+  const Recording rec = Recording::parse(recording_text, family);
+  n_check_prime(prime);
+  check_range("threads", threads, 1, RequestLimits::max_threads);
+  for (auto& p : points)
+    if (p.size() != family.symbols.size()) throw std::invalid_argument("replay_points: a point has the wrong size");
+  std::vector<std::vector<std::uint64_t>> values(points.size());
+  py::gil_scoped_release release;
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    Replayer replayer(family, rec);
+    std::vector<u64> out;
+    for (std::size_t i; (i = next++) < points.size();)
+      if (replayer.run(prime, points[i], out)) values[i] = out;
+  };
+  std::vector<std::jthread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  return values;
 }
 
 py::dict sectors(const std::string& family_file, std::uint64_t prime, const std::string& point,
@@ -340,6 +469,9 @@ PYBIND11_MODULE(_core, m) {
   static py::exception<UnreducedError> unreduced_error(m, "UnreducedError", PyExc_RuntimeError);
   static py::exception<PolicyFileError> policy_file_error(m, "PolicyFileError", PyExc_ValueError);
   static py::exception<PolicyMismatchError> policy_mismatch_error(m, "PolicyMismatchError", PyExc_ValueError);
+  static py::exception<RecordingFileError> recording_file_error(m, "RecordingFileError", PyExc_ValueError);
+  static py::exception<RecordingError> recording_error(m, "RecordingError", PyExc_RuntimeError);
+  static py::exception<NotConvergedError> not_converged_error(m, "NotConvergedError", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -351,14 +483,28 @@ PYBIND11_MODULE(_core, m) {
       py::set_error(policy_file_error, e.what());
     } catch (const PolicyMismatchError& e) {
       py::set_error(policy_mismatch_error, e.what());
+    } catch (const RecordingFileError& e) {
+      py::set_error(recording_file_error, e.what());
+    } catch (const RecordingError& e) {
+      py::set_error(recording_error, e.what());
+    } catch (const NotConvergedError& e) {
+      py::set_error(not_converged_error, e.what());
     }
   });
   m.attr("DEFAULT_PRIME") = kDefaultPrime;
-  m.def("reduce", &reduce, py::arg("family_file"), py::arg("integrals"), py::arg("prime") = kDefaultPrime,
-        py::arg("point") = "", py::arg("masters") = std::nullopt, py::arg("check") = true, py::arg("r_extra") = 0,
-        py::arg("s_extra") = 0, py::arg("format") = "json", py::arg("method") = "laporta", py::arg("policy") = "",
-        py::arg("beam_width") = BeamOptions{}.width, py::arg("threads") = 2, py::arg("verify") = false,
-        "Reduce integrals (method laporta or learned); returns the formatted result (JSON by default).");
+  const EngineOptions defaults;
+  m.def("reduce", &reduce, py::arg("family_file"), py::arg("integrals"), py::arg("prime") = defaults.prime,
+        py::arg("point") = "", py::arg("masters") = std::nullopt, py::arg("check") = defaults.check,
+        py::arg("r_extra") = defaults.r_extra, py::arg("s_extra") = defaults.s_extra,
+        py::arg("method") = defaults.method, py::arg("policy") = "", py::arg("beam_width") = BeamOptions{}.width,
+        py::arg("threads") = defaults.threads, py::arg("verify") = false, py::arg("analytic") = false,
+        py::arg("max_probes") = defaults.max_probes, py::arg("record") = false, py::arg("replay") = "", py::arg("runner") = py::none(),
+        "Reduce integrals through the engine's facade (or replay a recording's text): (result dict, recording text or None).");
+  m.def("replay_points", &replay_points, py::arg("family_file"), py::arg("recording"), py::arg("prime"),
+        py::arg("points"), py::arg("threads") = 1,
+        "Coefficients (targets x masters, row-major) of a recording at each point modulo prime; [] where a pivot vanishes.");
+  m.attr("DEFAULT_THREADS") = defaults.threads;
+  m.attr("DEFAULT_MAX_PROBES") = defaults.max_probes;
   m.def("integral_list", &integral_list, py::arg("text"),
         "The integrals written in a list or master file (one per line with # comments, or a Mathematica list).");
   m.def("sectors", &sectors, py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",

@@ -1,0 +1,79 @@
+// The engine's one façade: sailir-reduce, the C API and the Python module build an
+// EngineOptions, call Engine::reduce or Engine::replay, and print or hand back the result. The
+// defaults, the checks on every option and the choice of method live here only.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "family/family_file.hpp"
+#include "laporta/checked_reduction.hpp"
+#include "laporta/laporta_recording.hpp"
+#include "recording/recording.hpp"
+#include "policy/policy.hpp"
+#include "scheduler/analytic.hpp"
+#include "scheduler/learned_reduction.hpp"
+
+namespace sailir {
+
+struct EngineOptions {
+  std::string method = "laporta";  // laporta | learned
+  u64 prime = kDefaultPrime;
+  std::string point;  // "d=41,m2=31/7": overrides the family's point; analytic: the symbols kept numeric
+  std::optional<std::vector<std::string>> masters;  // nullopt: the family's basis; empty: automatic
+  bool check = true;   // numeric: a second prime (learned: a replay there)
+  int threads = 2;
+  int r_extra = 0, s_extra = 0;
+  std::string policy;  // learned: a policy file; "" for the one shipped with the family
+  const Policy* loaded_policy = nullptr;  // learned: a policy already loaded (then `policy` is ignored)
+  LearnedOptions learned;
+  bool analytic = false;  // exact rational functions of d and the symbols `point` leaves free
+  std::size_t max_probes = 100000;
+  ProbeRunner runner;   // analytic: runs batches of probes elsewhere (a Dask cluster); empty: threads
+  bool record = false;  // keep the recording (EngineResult::recording), e.g. for --save-path
+  std::function<void(const std::string&)> progress;  // may be empty
+};
+
+struct EngineResult {
+  std::string method;  // laporta, learned, replay
+  ReductionResult numeric;  // masters, targets and coefficients at one prime and point (not analytic)
+  std::optional<AnalyticResult> analytic;
+  std::optional<Recording> recording;  // when options.record, or replayed
+  std::optional<ReductionPath> path;   // learned, numeric: the search's path
+  std::optional<bool> verified;        // learned with learned.verify
+  std::string verify_error;
+};
+
+// Throws std::invalid_argument (one line) for an option out of range or unknown.
+void check_options(const EngineOptions& options);
+
+class Engine {
+ public:
+  explicit Engine(FamilyDef family) : family_(std::move(family)) {}
+  // A built-in name, a family YAML file, a Kira config directory or a compiled .sfam file.
+  static Engine load(const std::string& spec);
+
+  const FamilyDef& family() const { return family_; }
+
+  // Reduces the integrals ("I[...]" texts) onto masters: numerically at options.point and
+  // options.prime, or exactly with options.analytic.
+  EngineResult reduce(const std::vector<std::string>& integrals, const EngineOptions& options) const;
+  // Replays a saved recording or reduction path (file text), numerically or exactly. `integrals`,
+  // when given, must be the file's own targets.
+  EngineResult replay(const std::string& text, const std::vector<std::string>& integrals,
+                      const EngineOptions& options) const;
+
+ private:
+  ReductionRequest request(const std::vector<std::string>& integrals, const EngineOptions& options,
+                           const NumericPoint& point) const;
+  EngineResult reduce_numeric(const ReductionRequest& req, const EngineOptions& options) const;
+  EngineResult reduce_analytic(const ReductionRequest& req, const EngineOptions& options) const;
+  RecordedReduction record(const ReductionRequest& req, const EngineOptions& options) const;
+  NumericPoint generic_point() const;
+
+  FamilyDef family_;
+};
+
+}  // namespace sailir

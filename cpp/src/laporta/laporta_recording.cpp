@@ -1,0 +1,70 @@
+#include "laporta/laporta_recording.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "recording/recorder.hpp"
+
+namespace sailir {
+
+namespace {
+
+double since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The reducer's coefficients, dense, must equal the recording's own at the same point.
+void check_same(const std::vector<std::vector<std::pair<int, u64>>>& coefs, const std::vector<std::vector<u64>>& values) {
+  for (std::size_t t = 0; t < coefs.size(); ++t) {
+    std::vector<u64> dense(values[t].size(), 0);
+    for (auto [m, v] : coefs[t]) dense[m] = v;
+    if (dense != values[t]) throw RecordingError("the recording disagrees with the reduction it was made from (target " + std::to_string(t) + ")");
+  }
+}
+
+}  // namespace
+
+RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& point, u64 prime,
+                                 const std::vector<Integral>& preferred, const std::vector<Integral>& targets,
+                                 const LaportaOptions& options) {
+  RecordedReduction out;
+  auto t0 = std::chrono::steady_clock::now();
+  // The reducer's own systems are freed before the recorder starts: only its equations, zero
+  // sectors, masters and coefficients are kept.
+  std::vector<RowOrigin> tape;
+  std::vector<char> zero(std::size_t{1} << family.n, 1);
+  std::vector<Integral> masters;
+  std::vector<std::vector<std::pair<int, u64>>> coefs;
+  {
+    LaportaReducer reducer(family, point, prime, preferred);
+    reducer.record_rows();
+    masters = reducer.masters();
+    coefs = reducer.reduce(targets, options);
+    for (SectorId s : reducer.nonzero_sectors()) zero[s] = 0;
+    out.stats = reducer.stats();
+    tape = reducer.needed_rows(targets);
+  }
+  out.reduce_seconds = since(t0);
+
+  t0 = std::chrono::steady_clock::now();
+  const nmod_t mod{prime}, other_mod{prime == kCheckPrimes[3] ? kCheckPrimes[2] : kCheckPrimes[3]};
+  const IdentitySet ids(family, point_in_field(point, mod), mod);
+  // The same point at another prime: a coefficient that vanishes at one prime only is an accident.
+  const IdentitySet other(family, point_in_field(point, other_mod), other_mod);
+  const LaportaOrder order(family.n, preferred);
+  Recorder recorder(ids, other, order, [&](SectorId s) { return zero[s] != 0; }, masters);
+  for (const RowOrigin& row : tape) recorder.add(row.templ, row.seed, row.lead);
+  std::vector<RowOrigin>().swap(tape);
+  out.recording = recorder.finish(targets, masters, out.values);
+  check_same(coefs, out.values);
+  Recording& rec = out.recording;
+  rec.family = family.name;
+  rec.family_hash = family.hash;
+  rec.method = "laporta";
+  rec.prime = prime;
+  rec.point = point;
+  out.record_seconds = since(t0);
+  return out;
+}
+
+}  // namespace sailir

@@ -1,0 +1,82 @@
+// Builds a recording from the equations a finished reduction used, in the order it used them:
+// it eliminates them once more at the recording point, noting which earlier rows each row needs,
+// reduces the targets, keeps only the rows the targets depend on (mark and sweep) and compiles
+// them into flat arrays.
+//
+// A row is eliminated at the integral the reducer meant (the Laporta lead, or the learned step's
+// target) when it still carries it, else at its most complex integral; a row that vanishes is
+// dropped. Any such choice is a valid elimination, so the reduction onto independent masters is
+// the same as the reducer's.
+#pragma once
+
+#include <functional>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "algebra/order.hpp"
+#include "identities/identity_set.hpp"
+#include "recording/recording.hpp"
+
+namespace sailir {
+
+class Recorder {
+ public:
+  // `ids` at the recording point; `other` at the same point modulo another prime, to tell a
+  // coefficient that vanishes there from one that vanishes modulo one prime by accident.
+  // `masters` never become pivots: a row left with masters only would mean a dependent basis.
+  Recorder(const IdentitySet& ids, const IdentitySet& other, const LaportaOrder& order,
+           std::function<bool(SectorId)> is_zero_sector, const std::vector<Integral>& masters);
+
+  // Identity `templ` at `seed`, to be solved for `lead`.
+  void add(int templ, const Integral& seed, const Integral& lead);
+
+  // Reduces the targets onto the masters; `values` gets their coefficients at the recording point
+  // (targets x masters). Throws RecordingError when a target does not reduce to masters.
+  Recording finish(const std::vector<Integral>& targets, const std::vector<Integral>& masters,
+                   std::vector<std::vector<u64>>& values);
+
+  std::size_t rows() const { return rows_.size(); }
+
+ private:
+  struct Row {
+    int templ;
+    Integral seed;
+    std::uint32_t lead;
+    std::vector<std::pair<std::uint16_t, std::uint32_t>> terms;  // (template term, column)
+    std::vector<std::pair<std::uint32_t, u64>> tail;
+    std::vector<std::uint32_t> used;
+  };
+
+  std::uint32_t column(const Integral& x);
+  void load(std::uint32_t col, u64 v);
+  void eliminate(std::vector<std::uint32_t>& used);
+  std::vector<std::pair<std::uint32_t, u64>> take_nonzero();
+  std::vector<char> mark(const std::vector<std::vector<std::uint32_t>>& target_used) const;
+  Recording compile(const std::vector<char>& keep, const std::vector<std::uint32_t>& target_cols,
+                    const std::vector<std::uint32_t>& master_cols, const std::vector<std::uint8_t>& zero,
+                    const std::vector<std::vector<std::uint32_t>>& target_used) const;
+
+  const IdentitySet& ids_;
+  const IdentitySet& other_;
+  const LaportaOrder& order_;
+  std::function<bool(SectorId)> is_zero_;
+  std::unordered_set<Integral, IntegralHash> masters_;
+  nmod_t mod_;
+  int n_;
+
+  std::vector<Integral> cols_;
+  std::unordered_map<Integral, std::uint32_t, IntegralHash> col_of_;
+  std::vector<std::int32_t> pivot_row_;  // column -> row, or -1
+  std::vector<Row> rows_;
+
+  std::vector<u64> acc_;               // dense accumulator over columns
+  std::vector<std::uint32_t> touched_;
+  std::vector<char> is_touched_;
+  std::vector<std::uint32_t> queued_;  // per row: the reduction that queued it last
+  std::uint32_t generation_ = 0;
+  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> pending_;  // rows, earliest first
+};
+
+}  // namespace sailir

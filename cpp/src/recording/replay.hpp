@@ -1,0 +1,39 @@
+// Replays a recording at a prime and numeric point: arithmetic only, on buffers sized once, so
+// that a probe costs the recording's multiply-adds and little else. One Replayer per thread.
+#pragma once
+
+#include <vector>
+
+#include "family/family_file.hpp"
+#include "ff/nmod.hpp"
+#include "identities/identity_set.hpp"
+#include "recording/recording.hpp"
+
+namespace sailir {
+
+class Replayer {
+ public:
+  Replayer(const FamilyDef& family, const Recording& rec);
+
+  // Coefficients of every target over the masters (row-major, targets x masters) at the symbol
+  // values `point` (the family's symbol order) modulo `prime`. False when a pivot vanishes there:
+  // the probe is degenerate. `checked` also confirms that the equations keep the recorded
+  // structure (no integral beyond a row's recorded columns), at the cost of a second pass; a
+  // structure that differs throws RecordingError.
+  bool run(u64 prime, const std::vector<u64>& point, std::vector<u64>& out, bool checked = false);
+
+ private:
+  void load_row(std::size_t r, const IdentitySet& ids);
+  void eliminate(const std::vector<std::uint32_t>& used, std::uint32_t begin, std::uint32_t end);
+  bool store_row(std::size_t r);
+  void check_clean(const std::vector<std::uint32_t>& used, std::uint32_t begin, std::uint32_t end,
+                   const std::uint32_t* cols, std::size_t count) const;
+
+  const FamilyDef& family_;
+  const Recording& rec_;
+  nmod_t mod_;
+  std::vector<u64> acc_;       // dense over columns, zero between rows
+  std::vector<u64> tail_val_;  // normalized tails, flat like rec.tail_col
+};
+
+}  // namespace sailir

@@ -1,0 +1,151 @@
+#include "scheduler/analytic.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "reconstruct/reconstruct.hpp"
+#include "recording/replay.hpp"
+
+namespace sailir {
+
+NumericPoint fixed_symbols(const FamilyDef& family, std::string_view spec) {
+  NumericPoint given = given_symbols(family, spec);
+  if (family.one.empty()) return given;
+  if (std::none_of(given.begin(), given.end(), [&](auto& kv) { return kv.first == family.one; }))
+    given.emplace_back(family.one, "1");
+  NumericPoint ordered;  // the family's order
+  for (const std::string& s : family.symbols)
+    for (auto& kv : given)
+      if (kv.first == s) ordered.push_back(kv);
+  return ordered;
+}
+
+NumericPoint recording_point(const FamilyDef& family, const NumericPoint& fixed, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  NumericPoint point;
+  for (const std::string& s : family.symbols) {
+    auto it = std::find_if(fixed.begin(), fixed.end(), [&](auto& kv) { return kv.first == s; });
+    if (it != fixed.end()) {
+      point.push_back(*it);
+      continue;
+    }
+    const std::uint64_t p = (rng() >> 4) | 1, q = (rng() >> 34) | 1;  // a 60-bit numerator over a 30-bit denominator
+    point.emplace_back(s, std::to_string(p) + "/" + std::to_string(q));
+  }
+  return point;
+}
+
+namespace {
+
+// Per family symbol: its index among the free variables, or -1 when fixed.
+std::vector<int> variable_slots(const FamilyDef& family, const NumericPoint& fixed, std::vector<std::string>& names) {
+  std::vector<int> slot;
+  for (const std::string& s : family.symbols) {
+    const bool is_fixed = std::any_of(fixed.begin(), fixed.end(), [&](auto& kv) { return kv.first == s; });
+    slot.push_back(is_fixed ? -1 : static_cast<int>(names.size()));
+    if (!is_fixed) names.push_back(s);
+  }
+  return slot;
+}
+
+// The fixed symbols' values modulo `prime` in the family's order (free slots left 0).
+std::vector<u64> fixed_values(const FamilyDef& family, const NumericPoint& fixed, u64 prime) {
+  std::vector<u64> base(family.symbols.size(), 0);
+  for (std::size_t i = 0; i < family.symbols.size(); ++i)
+    for (auto& [sym, value] : fixed)
+      if (sym == family.symbols[i]) base[i] = nmod_set_str(value, nmod_t{prime});
+  return base;
+}
+
+// Replays the recording at every point, on `threads` threads (one Replayer each).
+void replay_points(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
+                   const std::vector<u64>& base, u64 prime, const std::vector<std::vector<u64>>& points,
+                   std::vector<std::vector<u64>>& values, int threads) {
+  values.assign(points.size(), {});
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    Replayer replayer(family, rec);
+    std::vector<u64> symbols = base, out;
+    for (std::size_t i; (i = next++) < points.size();) {
+      for (std::size_t k = 0; k < slot.size(); ++k)
+        if (slot[k] >= 0) symbols[k] = points[i][slot[k]];
+      if (replayer.run(prime, symbols, out)) values[i] = out;
+    }
+  };
+  const int n = std::max(1, std::min<int>(threads, static_cast<int>(points.size())));
+  std::vector<std::jthread> pool;
+  for (int t = 1; t < n; ++t) pool.emplace_back(worker);
+  worker();
+}
+
+// One replay at a fresh random point and prime, checking that the equations keep the recorded
+// structure there (the recording point could have been special).
+void check_structure(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
+                     const NumericPoint& fixed, std::uint64_t seed) {
+  const u64 prime = kCheckPrimes[2];
+  std::vector<u64> symbols = fixed_values(family, fixed, prime), out;
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
+  for (std::size_t k = 0; k < slot.size(); ++k)
+    if (slot[k] >= 0) symbols[k] = 1 + rng() % (prime - 1);
+  Replayer replayer(family, rec);
+  if (!replayer.run(prime, symbols, out, true))
+    throw RecordingError("a pivot of the recording vanishes at a random point: the recording is not generic");
+}
+
+}  // namespace
+
+AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& rec, const NumericPoint& fixed,
+                                     const AnalyticOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  AnalyticResult res;
+  res.fixed = fixed;
+  res.masters = rec.master_integrals();
+  res.targets = rec.target_integrals();
+  res.size = rec.size();
+  const std::vector<int> slot = variable_slots(family, fixed, res.symbols);
+  check_structure(family, rec, slot, fixed, options.seed);
+  const std::size_t nm = res.masters.size();
+  if (nm == 0 || res.targets.empty()) {
+    res.coefficients.assign(res.targets.size(), std::vector<std::string>(nm, "0"));
+    return res;
+  }
+  std::string text;  // the recording as a runner elsewhere gets it
+  Blackbox box;
+  box.variables = static_cast<int>(res.symbols.size());
+  box.functions = static_cast<int>(res.targets.size() * nm);
+  box.evaluate = [&](u64 prime, const std::vector<std::vector<u64>>& points, std::vector<std::vector<u64>>& values) {
+    std::vector<u64> base;
+    try {
+      base = fixed_values(family, fixed, prime);
+    } catch (const std::domain_error&) {  // a fixed value's denominator vanishes at this prime
+      values.assign(points.size(), {});
+      return;
+    }
+    if (!options.runner) return replay_points(family, rec, slot, base, prime, points, values, options.threads);
+    std::vector<std::vector<u64>> full(points.size(), base);
+    for (std::size_t i = 0; i < points.size(); ++i)
+      for (std::size_t k = 0; k < slot.size(); ++k)
+        if (slot[k] >= 0) full[i][k] = points[i][slot[k]];
+    if (text.empty()) text = rec.to_text();
+    options.runner(text, prime, full, values);
+    if (values.size() != points.size()) throw std::runtime_error("the probe runner lost probes");
+  };
+  ReconstructOptions ro;
+  ro.max_probes = options.max_probes;
+  ro.seed = options.seed;
+  ro.progress = options.progress;
+  ReconstructStats st;
+  std::vector<RationalFunction> fs = reconstruct(box, ro, st);
+  res.coefficients.assign(res.targets.size(), std::vector<std::string>(nm));
+  for (std::size_t t = 0; t < res.targets.size(); ++t)
+    for (std::size_t m = 0; m < nm; ++m) res.coefficients[t][m] = format_rational_function(fs[t * nm + m], res.symbols);
+  res.probes = st.probes;
+  res.primes = st.primes;
+  res.probe_seconds = st.probe_seconds;
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace sailir

@@ -1,0 +1,15 @@
+// A learned reduction path recorded: each step is an identity at a seed solved for its target, so
+// the path's steps are the equations of a recording, in the order the search applied them. Laporta
+// fallback jobs contribute the equations their Laporta reduction solved.
+#pragma once
+
+#include "laporta/laporta_recording.hpp"
+#include "scheduler/reduction_path.hpp"
+
+namespace sailir {
+
+// Records `path` at (prime, point) onto its masters. Throws RecordingError when the path's
+// equations do not reduce its targets there.
+RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path);
+
+}  // namespace sailir
