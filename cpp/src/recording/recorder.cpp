@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <numeric>
-#include <cstdio>
-#include <cstdlib>
 
 namespace sailir {
 
@@ -123,11 +121,6 @@ std::vector<char> Recorder::mark(const std::vector<std::vector<std::uint32_t>>& 
 Recording Recorder::finish(const std::vector<Integral>& targets, const std::vector<Integral>& masters,
                            std::vector<std::vector<u64>>& values) {
   if (masters.size() != masters_.size()) throw std::logic_error("Recorder::finish: another master basis");
-  if (std::getenv("SAILIR_DEBUG_RECORDER")) {
-    std::size_t tails = 0, used = 0, terms = 0;
-    for (auto& r : rows_) tails += r.tail.size(), used += r.used.size(), terms += r.terms.size();
-    std::fprintf(stderr, "recorder: %zu rows, %zu tail entries, %zu used, %zu terms, %zu columns\n", rows_.size(), tails, used, terms, cols_.size());
-  }
   std::vector<std::uint32_t> master_cols, target_cols;
   for (const Integral& m : masters) master_cols.push_back(column(m));
   std::vector<std::int32_t> master_index(cols_.size() + targets.size(), -1);
