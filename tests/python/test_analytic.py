@@ -62,8 +62,12 @@ def g_ratio(x: int, y: int, d: sp.Expr) -> sp.Expr:
 
     h = d / 2
     return (
-        rising(2 - h, x + y - 2) * rising(h - 1, 1 - x) * rising(h - 1, 1 - y)
-        / rising(sp.Integer(1), x - 1) / rising(sp.Integer(1), y - 1) / rising(d - 2, 2 - x - y)
+        rising(2 - h, x + y - 2)
+        * rising(h - 1, 1 - x)
+        * rising(h - 1, 1 - y)
+        / rising(sp.Integer(1), x - 1)
+        / rising(sp.Integer(1), y - 1)
+        / rising(d - 2, 2 - x - y)
     )
 
 
@@ -78,13 +82,18 @@ def test_bubble_closed_form() -> None:
 
 
 def fresh_value(expr: sp.Expr, values: dict[str, Fraction], p: int) -> int:
-    v = sp.Rational(expr.subs({sp.Symbol(k): sp.Rational(x.numerator, x.denominator) for k, x in values.items()}))
+    v = sp.Rational(
+        expr.subs({sp.Symbol(k): sp.Rational(x.numerator, x.denominator) for k, x in values.items()})
+    )
     return int(v.p) * pow(int(v.q), -1, p) % p
 
 
 @pytest.fixture(scope="module")
 def triangle_exact() -> dict[str, sailir.Reduction]:
-    return {m: sailir.reduce(EASY, "trianglebox", analytic=True, point=MASSES, method=m) for m in ("laporta", "learned")}
+    return {
+        m: sailir.reduce(EASY, "trianglebox", analytic=True, point=MASSES, method=m)
+        for m in ("laporta", "learned")
+    }
 
 
 def test_trianglebox_both_methods_agree(triangle_exact: dict[str, sailir.Reduction]) -> None:
@@ -135,7 +144,9 @@ def test_probe_budget_too_small() -> None:
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(REDUCE), *args], capture_output=True, text=True, env={**os.environ}, timeout=600)
+    return subprocess.run(
+        [str(REDUCE), *args], capture_output=True, text=True, env={**os.environ}, timeout=600
+    )
 
 
 def test_command_line_contract(tmp_path: Path) -> None:
@@ -146,7 +157,10 @@ def test_command_line_contract(tmp_path: Path) -> None:
     assert {"probes", "primes", "probe_seconds"} <= out["stats"].keys()
     coef = next(iter(out["reductions"][EASY[0]].values()))
     assert set(coef) <= set("0123456789d+-*/^()"), coef
-    for fmt, head in (("mathematica", "trianglebox[1,1,1,1,1,1,-1] -> "), ("form", "id trianglebox(1,1,1,1,1,1,-1) = ")):
+    for fmt, head in (
+        ("mathematica", "trianglebox[1,1,1,1,1,1,-1] -> "),
+        ("form", "id trianglebox(1,1,1,1,1,1,-1) = "),
+    ):
         proc = run(["--analytic", "--point", MASSES, "--format", fmt, EASY[0]])
         assert proc.returncode == 0 and head in proc.stdout, proc.stdout[:300]
 
@@ -177,7 +191,9 @@ def test_command_line_bad_recordings(tmp_path: Path) -> None:
 def test_cluster_run_matches_threads() -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
-        remote = sailir.reduce(EASY[:1], "trianglebox", analytic=True, point=MASSES, cluster=cluster.scheduler_address)
+        remote = sailir.reduce(
+            EASY[:1], "trianglebox", analytic=True, point=MASSES, cluster=cluster.scheduler_address
+        )
     local = sailir.reduce(EASY[:1], "trianglebox", analytic=True, point=MASSES, threads=2)
     assert remote.reductions == local.reductions and remote.stats["probes"] == local.stats["probes"]
 
