@@ -297,9 +297,41 @@ void test_cpp_wrapper() {
   CHECK(thrown);
 }
 
+// A recording saved by sailir-reduce (argv[1]), replayed through the C API at points of our own:
+// the tadpole's closed form at every probe, errors for bad arguments and foreign files.
+void test_recording(const char* reduce) {
+  const std::string path = (std::filesystem::temp_directory_path() / ("sailir_c_api_" + std::to_string(getpid()) + ".rec")).string();
+  const std::string cmd = std::string(reduce) + " --quiet --family tadpole --save-path " + path + " 'I[3]' > /dev/null";
+  CHECK(std::system(cmd.c_str()) == 0);
+  sailir_family* f = sailir_family_load("tadpole", nullptr, 0, nullptr);
+  sailir_recording* rec = sailir_recording_load(f, path.c_str());
+  CHECK(rec != nullptr);
+  CHECK(sailir_recording_master_count(rec) == 1 && std::strcmp(sailir_recording_master(rec, 0), "I[1]") == 0);
+  CHECK(sailir_recording_target_count(rec) == 1 && std::strcmp(sailir_recording_target(rec, 0), "I[3]") == 0);
+  CHECK(sailir_family_symbol_count(f) == 2 && std::strcmp(sailir_family_symbol(f, 0), "d") == 0);
+  const uint64_t p = 9223372036854775783ULL;
+  for (uint64_t d : {41ULL, 12345ULL, 987654321987ULL}) {
+    const uint64_t values[2] = {d, 7};  // d, msq
+    uint64_t out = 0;
+    CHECK(sailir_recording_replay(rec, p, values, 2, &out) == 0);
+    CHECK(out == tadpole_i3(d, 7, p));
+  }
+  uint64_t out = 0;
+  const uint64_t one[1] = {41};
+  CHECK(sailir_recording_replay(rec, p, one, 1, &out) != 0 && sailir_last_error_kind() == SAILIR_ERROR_BAD_INPUT);
+  sailir_family* bubble = sailir_family_load("bubble", nullptr, 0, nullptr);
+  CHECK(failed_with(sailir_recording_load(bubble, path.c_str()), SAILIR_ERROR_BAD_INPUT, "tadpole"));
+  CHECK(failed_with(sailir_recording_load(f, "/nonexistent.rec"), SAILIR_ERROR_BAD_INPUT, "nonexistent"));
+  sailir_recording_free(rec);
+  sailir_family_free(bubble);
+  sailir_family_free(f);
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) test_recording(argv[1]);
   test_tadpole_closed_form();
   test_shared_family();
   test_masters_file();

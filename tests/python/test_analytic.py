@@ -170,6 +170,9 @@ def test_command_line_contract(tmp_path: Path) -> None:
     [
         (["--analytic", "--point", "q=3", EASY[0]], 2, "unknown symbol 'q'"),
         (["--analytic", "--point", MASSES, "--max-probes", "5", "I[2,2,1,1,1,1,-2]"], 3, "probe"),
+        # d = 0: the integrals reduce at a generic point but not there; refused alike by both methods
+        (["--point", "d=0", "I[1,1,2,1,1,1,-4]"], 2, "degenerate"),
+        (["--method", "learned", "--point", "d=0", "I[1,1,2,1,1,1,-4]"], 2, "degenerate"),
     ],
 )
 def test_command_line_bad_input(args: list[str], code: int, piece: str) -> None:

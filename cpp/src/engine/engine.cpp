@@ -100,7 +100,14 @@ EngineResult Engine::reduce(const std::vector<std::string>& integrals, const Eng
   if (!o.analytic) {
     const ReductionRequest req = request(integrals, o, resolve_point(family_, o.point));
     require_generic_point(family_, req.point);
-    return reduce_numeric(req, o);
+    try {
+      return reduce_numeric(req, o);
+    } catch (const DependentBasisError&) {
+      throw;
+    } catch (const UnreducedError& e) {
+      refuse_if_degenerate(req, e);
+      throw;
+    }
   }
   // Exact: the symbols o.point names stay numeric, the rest are recorded at a random point.
   const NumericPoint fixed = fixed_symbols(family_, o.point);
@@ -139,8 +146,12 @@ RecordedReduction Engine::record(const ReductionRequest& req, const EngineOption
 EngineResult Engine::reduce_analytic(const ReductionRequest& req, const EngineOptions& o) const {
   EngineResult out;
   out.method = o.method;
+  const auto t0 = Clock::now();
   RecordedReduction rr = record(req, o);
+  const double record_seconds = since(t0);
   out.analytic = reconstruct_recording(family_, rr.recording, fixed_symbols(family_, o.point), analytic_options(o));
+  out.analytic->record_seconds = record_seconds;
+  out.analytic->seconds += record_seconds;
   if (o.record) out.recording = std::move(rr.recording);
   return out;
 }
@@ -181,8 +192,12 @@ EngineResult Engine::replay(const std::string& text, const std::vector<std::stri
   require_targets(given, path.targets);
   if (o.analytic) {
     const NumericPoint fixed = fixed_symbols(family_, o.point);
+    const auto t0 = Clock::now();
     RecordedReduction rr = record_path(family_, recording_point(family_, fixed, 1), o.prime, path);
+    const double record_seconds = since(t0);
     out.analytic = reconstruct_recording(family_, rr.recording, fixed, analytic_options(o));
+    out.analytic->record_seconds = record_seconds;
+    out.analytic->seconds += record_seconds;
     if (o.record) out.recording = std::move(rr.recording);
     return out;
   }
@@ -193,6 +208,24 @@ EngineResult Engine::replay(const std::string& text, const std::vector<std::stri
   out.numeric = std::move(rep.result);
   if (o.record) out.recording = record_path(family_, generic_point(), o.prime, path).recording;
   return out;
+}
+
+// A reduction that fails at the user's point but succeeds at a random one failed because the point
+// is special (a coefficient's denominator vanishes there, d = 0 say): that is bad input, and every
+// method says so the same way.
+void Engine::refuse_if_degenerate(const ReductionRequest& req, const UnreducedError& failure) const {
+  ReductionRequest generic = req;
+  generic.point = generic_point();
+  generic.check = false;
+  generic.options.progress = nullptr;
+  try {
+    reduce_checked(family_, generic);
+  } catch (const std::exception&) {
+    return;  // it fails elsewhere too: not the point's fault
+  }
+  throw std::invalid_argument("point " + format_point(req.point) +
+                              " is degenerate for these integrals: they reduce at a generic point but not here (" +
+                              failure.what() + "); choose another point");
 }
 
 // Recordings are made at a random point: their structure is then the generic one, and a replay

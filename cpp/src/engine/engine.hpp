@@ -72,6 +72,7 @@ class Engine {
   EngineResult reduce_analytic(const ReductionRequest& req, const EngineOptions& options) const;
   RecordedReduction record(const ReductionRequest& req, const EngineOptions& options) const;
   NumericPoint generic_point() const;
+  void refuse_if_degenerate(const ReductionRequest& req, const UnreducedError& failure) const;
 
   FamilyDef family_;
 };

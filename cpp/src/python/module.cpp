@@ -116,6 +116,8 @@ py::dict analytic_dict(const FamilyDef& f, const std::string& method, const Anal
   st["probes"] = r.probes;
   st["primes"] = r.primes;
   st["probe_seconds"] = r.probe_seconds;
+  st["seconds_per_probe"] = r.seconds_per_probe;
+  st["record_seconds"] = r.record_seconds;
   st["equations"] = r.size.equations;
   st["terms"] = r.size.terms;
   st["multiply_adds"] = r.size.multiply_adds;

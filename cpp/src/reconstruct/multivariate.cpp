@@ -16,17 +16,17 @@ u64 sparse_evaluate(const SparsePoly& p, int variables, std::span<const u64> poi
   const auto v = static_cast<std::size_t>(variables);
   std::vector<int> top(v, 0);
   for (std::size_t i = 0; i < p.exponents.size(); ++i) top[i % v] = std::max(top[i % v], p.exponents[i]);
+  const Field f(mod);
   std::vector<std::vector<u64>> powers(v);
   for (std::size_t j = 0; j < v; ++j) {
     powers[j].assign(static_cast<std::size_t>(top[j]) + 1, 1 % mod.n);
-    for (std::size_t e = 1; e < powers[j].size(); ++e) powers[j][e] = nmod_mul(powers[j][e - 1], point[j], mod);
+    for (std::size_t e = 1; e < powers[j].size(); ++e) powers[j][e] = f.mul(powers[j][e - 1], point[j]);
   }
   u64 sum = 0;
   for (std::size_t t = 0; t < p.coeffs.size(); ++t) {
     u64 term = p.coeffs[t];
-    for (std::size_t j = 0; j < v; ++j)
-      term = nmod_mul(term, powers[j][static_cast<std::size_t>(p.exponents[t * v + j])], mod);
-    sum = nmod_add(sum, term, mod);
+    for (std::size_t j = 0; j < v; ++j) term = f.mul(term, powers[j][static_cast<std::size_t>(p.exponents[t * v + j])]);
+    sum = f.add(sum, term);
   }
   return sum;
 }
@@ -84,8 +84,7 @@ void shift_univariate(std::span<u64> a, u64 c, nmod_t mod) {
 
 }  // namespace
 
-void lower_set_interpolate(const LowerSet& set, std::span<const NodeSet* const> grids, std::span<u64> box,
-                           nmod_t) {
+void lower_set_interpolate(const LowerSet& set, std::span<const NodeSet* const> grids, std::span<u64> box) {
   // All divided differences first, then all basis changes: both are tensor-product maps acting
   // fiber by fiber, and on a lower set every fiber is a prefix 0..len-1 of the grid.
   for_each_fiber_buffer(set, box, [&](int d, std::span<u64> f) { grids[static_cast<std::size_t>(d)]->divided_differences(f); });

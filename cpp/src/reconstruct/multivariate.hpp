@@ -88,8 +88,7 @@ class LowerSet {
 // Values at the grid points (grids[0]->node(a_0), grids[1]->node(a_1), ...) for a in the set ->
 // coefficients (monomial basis) of the unique polynomial with support in the set that takes them;
 // in place in the box. Entries outside the set are left alone.
-void lower_set_interpolate(const LowerSet& set, std::span<const NodeSet* const> grids, std::span<u64> box,
-                           nmod_t mod);
+void lower_set_interpolate(const LowerSet& set, std::span<const NodeSet* const> grids, std::span<u64> box);
 
 // p(x) -> p(x + s) for a polynomial with support in the set, in place in the box (the support
 // stays in the set: a shift never raises a degree).

@@ -5,10 +5,6 @@
 
 namespace sailir::recon {
 
-namespace {
-constexpr int kMaxBadInARow = 50;  // a black box failing this often is broken, not unlucky
-}
-
 void Prober::reserve(std::size_t n) const {
   if (n > probes_left())
     throw BudgetExhausted("the next step needs " + std::to_string(n) + " probes but only " +
@@ -30,8 +26,7 @@ void Prober::evaluate(u64 p, const Points& points, Points& values) {
   for (auto& row : values) {
     if (row.empty()) {
       if (++bad_in_a_row_ >= kMaxBadInARow)
-        throw NotConvergedError("reconstruction gave up: the black box failed at " + std::to_string(kMaxBadInARow) +
-                                " random points in a row (" + std::to_string(stats_.probes) + " probes used)");
+        throw BadPrime("the black box failed at " + std::to_string(kMaxBadInARow) + " random points in a row");
       continue;
     }
     bad_in_a_row_ = 0;

@@ -2,6 +2,7 @@
 // timing, row checks and the count of bad points in a row.
 #pragma once
 
+#include <algorithm>
 #include <random>
 
 #include "reconstruct/reconstruct.hpp"
@@ -13,6 +14,13 @@ namespace sailir::recon {
 struct BudgetExhausted : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Thrown after kMaxBadInARow bad points in a row: the black box fails (almost) everywhere at
+// this prime, e.g. a structural zero pivot modulo it. The driver moves on to the next prime.
+struct BadPrime : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+inline constexpr int kMaxBadInARow = 50;
 
 using Points = std::vector<std::vector<u64>>;
 
@@ -27,6 +35,8 @@ class Prober {
   // Throws BudgetExhausted unless n more probes fit the budget.
   void reserve(std::size_t n) const;
 
+  // Starts counting bad points in a row afresh (at a new prime).
+  void new_prime() { bad_in_a_row_ = 0; }
   // values[i]: the F values at points[i] modulo p, or empty for a bad point.
   void evaluate(u64 p, const Points& points, Points& values);
 

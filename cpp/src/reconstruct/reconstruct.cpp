@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <optional>
 
 #include "reconstruct/modular.hpp"
+#include "reconstruct/parallel.hpp"
 #include "reconstruct/rational_numbers.hpp"
 
 namespace sailir {
@@ -18,6 +20,7 @@ using namespace recon;
 
 constexpr int kAttemptsPerPrime = 3;  // tries at one prime before moving on to the next
 constexpr int kFreshCheckPoints = 2;  // random points of the final check modulo a fresh prime
+constexpr int kMaxBadPrimes = 2;      // primes in a row where the black box fails everywhere
 
 // kDefaultPrime, kCheckPrimes, then the primes below them in decreasing order.
 class PrimeSequence {
@@ -189,6 +192,7 @@ class Driver {
   std::size_t stable_count() const {
     return static_cast<std::size_t>(std::count_if(acc_.begin(), acc_.end(), [](const Accumulator& a) { return a.stable; }));
   }
+  std::optional<std::vector<RationalFunction>> at_prime(PrimeContext& ctx);
   void discover(PrimeContext& ctx, const std::vector<int>& ids);
   void build_at_prime(PrimeContext& ctx, std::vector<int> active);
   std::vector<int> fresh_check(PrimeContext& ctx);
@@ -228,14 +232,15 @@ void Driver::build_at_prime(PrimeContext& ctx, std::vector<int> active) {
     if (!unknown.empty()) discover(ctx, unknown);
     std::vector<ModularFunction> out;
     const ModularSummary s = reconstruct_modular(ctx, active, degrees_, out);
+    parallel_for(active.size(), 16, [&](std::size_t b, std::size_t e) {
+      for (std::size_t j = b; j < e; ++j)
+        if (out[j].ok) absorb(acc_[static_cast<std::size_t>(active[j])], out[j], ctx.mod.n, box_.variables);
+    });
     std::vector<int> failed;
     for (std::size_t j = 0; j < active.size(); ++j) {
-      const auto id = static_cast<std::size_t>(active[j]);
-      if (out[j].ok) absorb(acc_[id], out[j], ctx.mod.n, box_.variables);
-      else {
-        failed.push_back(active[j]);
-        degrees_[id].known = false;  // find the degrees again before the next try
-      }
+      if (out[j].ok) continue;
+      failed.push_back(active[j]);
+      degrees_[static_cast<std::size_t>(active[j])].known = false;  // find the degrees again before the next try
     }
     if (!unknown.empty() || !failed.empty())
       report("prime " + std::to_string(stats_.primes) + ": " + std::to_string(s.lines) + " lines, " +
@@ -273,33 +278,48 @@ std::vector<int> Driver::fresh_check(PrimeContext& ctx) {
 
 std::vector<RationalFunction> Driver::run() {
   PrimeSequence primes;
-  for (;;) {
+  for (int bad_primes = 0;;) {
     if (stats_.primes >= opt_.max_primes)
       throw NotConvergedError("reconstruction did not converge within max_primes = " + std::to_string(opt_.max_primes) +
                               " (" + how_far() + ")");
     PrimeContext ctx{nmod_t{primes.next()}, rng_, prober_};
     ++stats_.primes;
-    std::vector<int> active;
-    for (std::size_t f = 0; f < acc_.size(); ++f)
-      if (!acc_[f].stable) active.push_back(static_cast<int>(f));
-    if (active.empty()) {
-      active = fresh_check(ctx);
-      if (active.empty()) {
-        report("check prime " + std::to_string(stats_.primes) + ": all " + std::to_string(box_.functions) +
-               " functions agree");
-        std::vector<RationalFunction> out;
-        for (Accumulator& a : acc_) out.push_back(std::move(a.result));
-        return out;
-      }
-      report("check prime " + std::to_string(stats_.primes) + ": " + std::to_string(active.size()) +
-             " functions disagree, reconstructing them again");
-      for (int id : active) {
-        acc_[static_cast<std::size_t>(id)] = Accumulator();
-        degrees_[static_cast<std::size_t>(id)].known = false;
-      }
+    prober_.new_prime();
+    try {
+      if (std::optional<std::vector<RationalFunction>> done = at_prime(ctx)) return std::move(*done);
+      bad_primes = 0;
+    } catch (const BadPrime& e) {
+      if (++bad_primes >= kMaxBadPrimes)
+        throw NotConvergedError("reconstruction gave up: " + std::string(e.what()) + " at " +
+                                std::to_string(kMaxBadPrimes) + " primes in a row (" + how_far() + ")");
+      report("prime " + std::to_string(stats_.primes) + ": " + e.what() + "; trying the next prime");
     }
-    build_at_prime(ctx, std::move(active));
   }
+}
+
+// One prime: a check of the finished results, or a reconstruction of the unfinished ones.
+std::optional<std::vector<RationalFunction>> Driver::at_prime(PrimeContext& ctx) {
+  std::vector<int> active;
+  for (std::size_t f = 0; f < acc_.size(); ++f)
+    if (!acc_[f].stable) active.push_back(static_cast<int>(f));
+  if (active.empty()) {
+    active = fresh_check(ctx);
+    if (active.empty()) {
+      report("check prime " + std::to_string(stats_.primes) + ": all " + std::to_string(box_.functions) +
+             " functions agree");
+      std::vector<RationalFunction> out;
+      for (Accumulator& a : acc_) out.push_back(std::move(a.result));
+      return out;
+    }
+    report("check prime " + std::to_string(stats_.primes) + ": " + std::to_string(active.size()) +
+           " functions disagree, reconstructing them again");
+    for (int id : active) {
+      acc_[static_cast<std::size_t>(id)] = Accumulator();
+      degrees_[static_cast<std::size_t>(id)].known = false;
+    }
+  }
+  build_at_prime(ctx, std::move(active));
+  return std::nullopt;
 }
 
 }  // namespace

@@ -26,8 +26,11 @@ namespace sailir {
 
 // F functions of V variables, evaluated modulo `prime` at a batch of points (each point has V
 // field values). values[i] gets the F values at points[i], or stays EMPTY when the point is bad
-// for the black box (a zero pivot there); reconstruction then uses another random point.
-// `evaluate` may evaluate the points of one call in parallel; calls never overlap.
+// for the black box (a zero pivot there); reconstruction then uses another random point (bad
+// points count as probes). After 50 bad points in a row the prime is given up for the next one,
+// and when that happens at 2 primes in a row reconstruction throws NotConvergedError.
+// `evaluate` may evaluate the points of one call in parallel; calls never overlap, and values
+// need not be reduced. Batches hold up to a few thousand points (many lines at once).
 struct Blackbox {
   int variables = 0;  // V >= 0 (0: constants)
   int functions = 0;  // F >= 1
@@ -124,7 +127,8 @@ RationalFunction make_rational_function(Polynomial numerator, Polynomial denomin
 // Reconstructs every function exactly. Throws NotConvergedError (message names the budget and how
 // far it got) when the budget or max_primes is exhausted before the result is confirmed, and
 // std::invalid_argument on a malformed black box (or std::runtime_error when it returns rows of
-// the wrong length).
+// the wrong length). Exceptions from `evaluate` pass through. The work between black-box calls
+// (per-function interpolation) runs on all cores.
 std::vector<RationalFunction> reconstruct(const Blackbox& box, const ReconstructOptions& opt,
                                           ReconstructStats& stats);
 

@@ -6,12 +6,12 @@
 
 namespace sailir::recon {
 
-Thiele::Thiele(nmod_t mod) : mod_(mod) {}
+Thiele::Thiele(nmod_t mod) : f_(mod) {}
 
 void Thiele::add(u64 t, u64 y) {
   const std::size_t k = coeffs_.size();
   if (std::find(nodes_.begin(), nodes_.end(), t) != nodes_.end()) return;  // a repeated node adds nothing
-  if (k > 0 && poly_evaluate(a_, t, mod_) == nmod_mul(y, poly_evaluate(b_, t, mod_), mod_)) {
+  if (k > 0 && poly_evaluate(a_, t, f_) == f_.mul(y, poly_evaluate(b_, t, f_))) {
     ++agreements_;
     return;
   }
@@ -19,12 +19,12 @@ void Thiele::add(u64 t, u64 y) {
   // the whole chain costs one inversion.
   u64 p = y, q = 1;
   for (std::size_t j = 0; j < k; ++j) {
-    const u64 den = nmod_sub(p, nmod_mul(coeffs_[j], q, mod_), mod_);
+    const u64 den = f_.sub(p, f_.mul(coeffs_[j], q));
     if (den == 0) return;  // degenerate point (probability ~ degree/p): skip it
-    p = nmod_mul(nmod_sub(t, nodes_[j], mod_), q, mod_);
+    p = f_.mul(f_.sub(t, nodes_[j]), q);
     q = den;
   }
-  const u64 a = nmod_mul(p, nmod_inv(q, mod_), mod_);
+  const u64 a = f_.mul(p, f_.inv(q));
   agreements_ = 0;
   // Convergents: A_k = a_k A_{k-1} + (t - t_{k-1}) A_{k-2}, the same for B; A_{-1} = 1, B_{-1} = 0.
   if (k == 0) {
@@ -36,10 +36,10 @@ void Thiele::add(u64 t, u64 y) {
     const u64 node = nodes_[k - 1];
     auto step = [&](Poly& prev, Poly& cur) {
       Poly next(std::max(cur.size(), prev.size() + 1), 0);
-      for (std::size_t i = 0; i < cur.size(); ++i) next[i] = nmod_mul(a, cur[i], mod_);
+      for (std::size_t i = 0; i < cur.size(); ++i) next[i] = f_.mul(a, cur[i]);
       for (std::size_t i = 0; i < prev.size(); ++i) {
-        next[i + 1] = nmod_add(next[i + 1], prev[i], mod_);
-        next[i] = nmod_sub(next[i], nmod_mul(node, prev[i], mod_), mod_);
+        next[i + 1] = f_.add(next[i + 1], prev[i]);
+        next[i] = f_.sub(next[i], f_.mul(node, prev[i]));
       }
       poly_strip(next);
       prev = std::move(cur);
@@ -55,7 +55,7 @@ void Thiele::add(u64 t, u64 y) {
 std::pair<int, int> Thiele::degrees() const {
   const int dn = poly_degree(a_), dd = poly_degree(b_);
   if (dn < 0) return {0, 0};
-  const int g = poly_gcd_degree(a_, b_, mod_);
+  const int g = poly_gcd_degree(a_, b_, f_);
   return {dn - g, dd - g};
 }
 

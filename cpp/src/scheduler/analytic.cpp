@@ -62,10 +62,11 @@ std::vector<u64> fixed_values(const FamilyDef& family, const NumericPoint& fixed
 // Replays the recording at every point, on `threads` threads (one Replayer each).
 void replay_points(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
                    const std::vector<u64>& base, u64 prime, const std::vector<std::vector<u64>>& points,
-                   std::vector<std::vector<u64>>& values, int threads) {
+                   std::vector<std::vector<u64>>& values, int threads, std::atomic<std::int64_t>& busy_ns) {
   values.assign(points.size(), {});
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
     Replayer replayer(family, rec);
     std::vector<u64> symbols = base, out;
     for (std::size_t i; (i = next++) < points.size();) {
@@ -73,6 +74,7 @@ void replay_points(const FamilyDef& family, const Recording& rec, const std::vec
         if (slot[k] >= 0) symbols[k] = points[i][slot[k]];
       if (replayer.run(prime, symbols, out)) values[i] = out;
     }
+    busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   };
   const int n = std::max(1, std::min<int>(threads, static_cast<int>(points.size())));
   std::vector<std::jthread> pool;
@@ -112,6 +114,7 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
     return res;
   }
   std::string text;  // the recording as a runner elsewhere gets it
+  std::atomic<std::int64_t> busy_ns{0};  // replay time summed over threads: the cost on one core
   Blackbox box;
   box.variables = static_cast<int>(res.symbols.size());
   box.functions = static_cast<int>(res.targets.size() * nm);
@@ -123,7 +126,7 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
       values.assign(points.size(), {});
       return;
     }
-    if (!options.runner) return replay_points(family, rec, slot, base, prime, points, values, options.threads);
+    if (!options.runner) return replay_points(family, rec, slot, base, prime, points, values, options.threads, busy_ns);
     std::vector<std::vector<u64>> full(points.size(), base);
     for (std::size_t i = 0; i < points.size(); ++i)
       for (std::size_t k = 0; k < slot.size(); ++k)
@@ -144,6 +147,7 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
   res.probes = st.probes;
   res.primes = st.primes;
   res.probe_seconds = st.probe_seconds;
+  res.seconds_per_probe = st.probes ? 1e-9 * double(busy_ns.load()) / double(st.probes) : 0;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -36,6 +36,8 @@ struct AnalyticResult {
   std::size_t probes = 0;
   int primes = 0;
   double probe_seconds = 0, seconds = 0;
+  double seconds_per_probe = 0;  // replay time on one core per probe (0 when probes ran elsewhere)
+  double record_seconds = 0;     // finding and recording the reduction (the caller's)
   RecordingSize size;
 };
 
