@@ -17,11 +17,11 @@ ReductionResult run_at(const FamilyDef& family, const ReductionRequest& req, u64
   ReductionResult r;
   r.prime = prime;
   r.point = req.point;
-  r.masters = reducer.masters();
-  if (check_basis) reducer.check_basis();
-  r.warnings = reducer.basis_notes();
   r.targets = req.targets;
   r.coefficients = reducer.reduce(req.targets, req.options);
+  r.masters = reducer.masters();  // a failed first attempt may have found them again, deeper
+  if (check_basis) reducer.check_basis();
+  r.warnings = reducer.basis_notes();
   r.stats = reducer.stats();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -100,7 +100,7 @@ void LaportaReducer::find_masters() {
       }
     std::vector<Integral> found;
     for (const Integral& x : sys.unpivoted_own()) {
-      bool interior = r_of(x, family_.n) <= t + 1 && s_of(x, family_.n) <= 1;
+      bool interior = r_of(x, family_.n) <= t + 1 && s_of(x, family_.n) <= master_s_;
       if (order_.is_preferred(x) || interior) found.push_back(x);
     }
     for (const Integral& x : found) {
@@ -163,7 +163,7 @@ std::vector<RowOrigin> LaportaReducer::needed_rows(const std::vector<Integral>& 
 
 // Seed bounds of a sector's master finding: two beyond its corner, and beyond its preferred masters.
 std::pair<int, int> LaportaReducer::master_bounds(SectorId s) const {
-  int rmax = lines_of(s) + 2, smax = 2;
+  int rmax = lines_of(s) + 2, smax = master_s_ + 1;
   for (const Integral& p : preferred_)
     if (sector_of(p, family_.n) == s) {
       rmax = std::max(rmax, r_of(p, family_.n) + 1);
@@ -190,8 +190,45 @@ void LaportaReducer::check_basis() {
                                 format_integral(m, family_.n) + " to lower integrals");
 }
 
+// Masters are chosen up to one numerator power (s <= 1) beyond their sector's corner. Some families
+// have masters with squared numerators (the massive double box, in its top sector), which such
+// seeds leave on their boundary: their reductions then fail at every width. So a failed reduction
+// is repeated once from the start, masters found up to s <= 2 (and relations handed down that far),
+// before the failure is reported. Other families pay nothing.
 std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce(const std::vector<Integral>& targets,
                                                                      const LaportaOptions& opt) {
+  try {
+    return reduce_once(targets, opt);
+  } catch (const DependentBasisError&) {
+    throw;
+  } catch (const UnreducedError& e) {
+    if (master_s_ > 1 || !preferred_.empty()) throw;
+    if (opt.progress) opt.progress(std::string(e.what()) + "; finding masters with more numerator powers");
+    restart_with_deeper_masters();
+    auto out = reduce_once(targets, opt);
+    basis_notes_.push_back("masters found up to two numerator powers: with one, " + std::string(e.what()));
+    return out;
+  }
+}
+
+void LaportaReducer::restart_with_deeper_masters() {
+  master_s_ = 2;
+  masters_done_ = false;
+  masters_.clear();
+  master_index_.clear();
+  sector_masters_.clear();
+  relations_in_.clear();
+  basis_notes_.clear();
+  rules_.clear();
+  composed_.clear();
+  traces_.clear();
+  trace_sector_.clear();
+  relation_src_.clear();
+  rule_src_.clear();
+}
+
+std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_once(const std::vector<Integral>& targets,
+                                                                          const LaportaOptions& opt) {
   masters();
   const int n = family_.n;
   // Needed integrals per sector, processed from the most complex sector down.

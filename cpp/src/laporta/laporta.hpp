@@ -54,7 +54,8 @@ class LaportaReducer {
   std::vector<SectorId> nonzero_sectors();
 
   // Masters of every nonzero sector, ascending in the Laporta order. Throws std::invalid_argument
-  // when a preferred master is reducible or lies in a zero sector.
+  // when a preferred master is reducible or lies in a zero sector. A reduction that fails may
+  // find them again with deeper seeds (see reduce()): read them after reduce().
   const std::vector<Integral>& masters();
   // Preferred integrals the basis did not need, and masters added beyond the preferred ones.
   const std::vector<std::string>& basis_notes() { masters(); return basis_notes_; }
@@ -83,6 +84,8 @@ class LaportaReducer {
   }
   const std::vector<std::pair<int, u64>>& compose(const Integral& x);
   std::uint32_t keep_trace(SectorSystem& sys, SectorId s);
+  std::vector<std::vector<std::pair<int, u64>>> reduce_once(const std::vector<Integral>& targets, const LaportaOptions& opt);
+  void restart_with_deeper_masters();
 
   const FamilyDef& family_;
   nmod_t mod_;
@@ -92,6 +95,7 @@ class LaportaReducer {
   SectorId line_mask_ = 0;  // propagators that can carry dots (not irreducible)
   std::unordered_map<SectorId, bool> zero_;
   bool masters_done_ = false;
+  int master_s_ = 1;  // masters are chosen up to this many numerator powers (2 after a failed reduction)
   std::vector<Integral> masters_;
   std::unordered_map<Integral, int, IntegralHash> master_index_;
   std::map<SectorId, std::vector<Integral>> sector_masters_;

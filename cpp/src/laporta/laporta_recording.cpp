@@ -38,8 +38,8 @@ RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& po
   {
     LaportaReducer reducer(family, point, prime, preferred);
     reducer.record_rows();
-    masters = reducer.masters();
     coefs = reducer.reduce(targets, options);
+    masters = reducer.masters();
     for (SectorId s : reducer.nonzero_sectors()) zero[s] = 0;
     out.stats = reducer.stats();
     tape = reducer.needed_rows(targets);

@@ -145,7 +145,30 @@ Recording Recorder::finish(const std::vector<Integral>& targets, const std::vect
       values[t][master_index[c]] = v;
     }
   }
-  return compile(mark(target_used), target_cols, master_cols, zero, target_used);
+  kept_ = mark(target_used);
+  return compile(kept_, target_cols, master_cols, zero, target_used);
+}
+
+std::vector<Recorder::Equation> Recorder::kept_equations() const {
+  std::vector<Equation> out;
+  for (std::size_t r = 0; r < kept_.size(); ++r)
+    if (kept_[r]) out.push_back(Equation{rows_[r].templ, rows_[r].seed, cols_[rows_[r].lead]});
+  return out;
+}
+
+Integral Recorder::highest(int templ, const Integral& seed) const {
+  u64 a[kMaxPropagators];
+  ids_.seed_values(seed, a);
+  Integral best = seed;
+  bool found = false;
+  for (int k = 0; k < ids_.terms(templ); ++k) {
+    Integral x = seed;
+    for (int i = 0; i < n_; ++i) x.a[i] = static_cast<std::int8_t>(seed.a[i] + ids_.shift(templ, k)[i]);
+    if (is_zero_(sector_of(x, n_)) || ids_.coefficient_at(templ, k, a) == 0) continue;
+    if (!found || order_.less(best, x)) best = x;
+    found = true;
+  }
+  return best;
 }
 
 Recording Recorder::compile(const std::vector<char>& keep, const std::vector<std::uint32_t>& target_cols,

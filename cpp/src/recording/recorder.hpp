@@ -39,6 +39,17 @@ class Recorder {
 
   std::size_t rows() const { return rows_.size(); }
 
+  struct Equation {
+    int templ;
+    Integral seed;
+    Integral lead;
+  };
+  // After finish(): the equations of the rows the recording kept, in order.
+  std::vector<Equation> kept_equations() const;
+  // The most complex integral (Laporta order) of identity `templ` at `seed` with a nonzero
+  // coefficient outside zero sectors; the seed itself when there is none.
+  Integral highest(int templ, const Integral& seed) const;
+
  private:
   struct Row {
     int templ;
@@ -70,6 +81,7 @@ class Recorder {
   std::unordered_map<Integral, std::uint32_t, IntegralHash> col_of_;
   std::vector<std::int32_t> pivot_row_;  // column -> row, or -1
   std::vector<Row> rows_;
+  std::vector<char> kept_;  // after finish()
 
   std::vector<u64> acc_;               // dense accumulator over columns
   std::vector<std::uint32_t> touched_;

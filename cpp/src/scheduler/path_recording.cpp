@@ -1,10 +1,37 @@
 #include "scheduler/path_recording.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "recording/recorder.hpp"
 
 namespace sailir {
+
+namespace {
+
+// The path's equations that the result needs, eliminated once more as a Laporta system would:
+// simplest first, each solved for its most complex integral. A search's steps come in the order
+// of its jobs, and their elimination in that order can fill in badly (rows reduced by rows of
+// other chains of jobs); this order keeps rows short. Kept when it is cheaper to replay and gives
+// the same coefficients.
+void compact(const Recorder& first, const IdentitySet& ids, const IdentitySet& other, const LaportaOrder& order,
+             const std::function<bool(SectorId)>& is_zero, const ReductionPath& path, RecordedReduction& out) {
+  std::vector<Recorder::Equation> eqs = first.kept_equations();
+  Recorder again(ids, other, order, is_zero, path.masters);
+  for (auto& e : eqs) e.lead = again.highest(e.templ, e.seed);
+  std::stable_sort(eqs.begin(), eqs.end(), [&](auto& x, auto& y) { return order.less(x.lead, y.lead); });
+  for (const auto& e : eqs) again.add(e.templ, e.seed, e.lead);
+  std::vector<std::vector<u64>> values;
+  try {
+    Recording rec = again.finish(path.targets, path.masters, values);
+    if (values == out.values && rec.size().multiply_adds < out.recording.size().multiply_adds) out.recording = std::move(rec);
+  } catch (const RecordingError&) {
+    // the first recording stands
+  }
+}
+
+}  // namespace
 
 RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -27,6 +54,7 @@ RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point
     for (const PathStep& step : job.steps) recorder.add(step.action.op, step.action.seed, step.target);
   for (const RowOrigin& row : laporta.needed_rows(fallback)) recorder.add(row.templ, row.seed, row.lead);
   out.recording = recorder.finish(path.targets, path.masters, out.values);
+  compact(recorder, ids, other, order, [&](SectorId s) { return laporta.is_zero_sector(s); }, path, out);
   Recording& rec = out.recording;
   rec.family = family.name;
   rec.family_hash = family.hash;
