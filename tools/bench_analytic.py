@@ -43,7 +43,16 @@ def run(args: list[str], integrals: list[str]) -> dict:
         listing = Path(tmp) / "integrals.txt"
         listing.write_text("\n".join(integrals) + "\n")
         out = Path(tmp) / "out.json"
-        cmd = [native_binary(), "--quiet", "--analytic", "--output", str(out), "--integrals", str(listing), *args]
+        cmd = [
+            native_binary(),
+            "--quiet",
+            "--analytic",
+            "--output",
+            str(out),
+            "--integrals",
+            str(listing),
+            *args,
+        ]
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - start
@@ -86,7 +95,9 @@ def trianglebox(args: argparse.Namespace) -> list[dict]:
 
 def full(args: argparse.Namespace) -> list[dict]:
     hardest = "I[2,2,3,3,1,2,-7]"
-    r = run(["--point", "m1=1", "--masters", str(DATA / "masters.txt"), "--threads", str(args.threads)], [hardest])
+    r = run(
+        ["--point", "m1=1", "--masters", str(DATA / "masters.txt"), "--threads", str(args.threads)], [hardest]
+    )
     s = r["stats"]
     print(
         f"{hardest} exact in {', '.join(r['symbols'])}: {r['wall']:.1f} s, {s.get('peak_rss_mb', 0):.0f} MB, "
@@ -117,7 +128,10 @@ def published(args: argparse.Namespace) -> list[dict]:
     figures = []
     for problem in args.problems:
         integrals = targets(problem)
-        r = run(["--family", str(DATA / "analytic" / f"{problem}.yaml"), "--threads", str(args.threads)], integrals)
+        r = run(
+            ["--family", str(DATA / "analytic" / f"{problem}.yaml"), "--threads", str(args.threads)],
+            integrals,
+        )
         s = r["stats"]
         print(
             f"{problem}: {len(integrals)} targets exact in {', '.join(r['symbols'])}: {r['wall']:.1f} s, "
@@ -127,7 +141,9 @@ def published(args: argparse.Namespace) -> list[dict]:
         )
         for p in pub:
             if p["problem"] == problem:
-                print(f"    {p['tool']:<14} {p['wall_s']:>7} s {p['ram_gb']:>6} GB  probes {p['probes'] or '-'}")
+                print(
+                    f"    {p['tool']:<14} {p['wall_s']:>7} s {p['ram_gb']:>6} GB  probes {p['probes'] or '-'}"
+                )
         figures.append({"problem": problem, "targets": len(integrals), "wall": r["wall"], **s})
     return figures
 
