@@ -149,6 +149,11 @@ EngineResult Engine::reduce_analytic(const ReductionRequest& req, const EngineOp
   const auto t0 = Clock::now();
   RecordedReduction rr = record(req, o);
   const double record_seconds = since(t0);
+  if (o.progress) {
+    const RecordingSize z = rr.recording.size();
+    o.progress("recorded: " + std::to_string(z.equations) + " equations, " + std::to_string(z.multiply_adds) +
+               " multiply-adds per probe (" + std::to_string(z.target_multiply_adds) + " for the targets)");
+  }
   out.analytic = reconstruct_recording(family_, rr.recording, fixed_symbols(family_, o.point), analytic_options(o));
   out.analytic->record_seconds = record_seconds;
   out.analytic->seconds += record_seconds;

@@ -52,11 +52,20 @@ RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& po
   // The same point at another prime: a coefficient that vanishes at one prime only is an accident.
   const IdentitySet other(family, point_in_field(point, other_mod), other_mod);
   const LaportaOrder order(family.n, preferred);
-  Recorder recorder(ids, other, order, [&](SectorId s) { return zero[s] != 0; }, masters);
-  for (const RowOrigin& row : tape) recorder.add(row.templ, row.seed, row.lead);
-  std::vector<RowOrigin>().swap(tape);
-  out.recording = recorder.finish(targets, masters, out.values);
-  check_same(coefs, out.values);
+  // Both orders of elimination (recording/recorder.hpp); the one cheaper to replay is kept. One
+  // target favours rows reduced all the way down, many targets sharing lower sectors the shorter
+  // rows of Laporta order.
+  for (auto mode : {Recorder::Elimination::creation_order, Recorder::Elimination::laporta_order}) {
+    Recorder recorder(ids, other, order, [&](SectorId s) { return zero[s] != 0; }, masters, mode);
+    for (const RowOrigin& row : tape) recorder.add(row.templ, row.seed, row.lead);
+    std::vector<std::vector<u64>> values;
+    Recording rec = recorder.finish(targets, masters, values);
+    check_same(coefs, values);
+    if (out.recording.rows() == 0 || rec.size().multiply_adds < out.recording.size().multiply_adds) {
+      out.recording = std::move(rec);
+      out.values = std::move(values);
+    }
+  }
   Recording& rec = out.recording;
   rec.family = family.name;
   rec.family_hash = family.hash;

@@ -6,14 +6,16 @@
 namespace sailir {
 
 Recorder::Recorder(const IdentitySet& ids, const IdentitySet& other, const LaportaOrder& order,
-                   std::function<bool(SectorId)> is_zero_sector, const std::vector<Integral>& masters)
+                   std::function<bool(SectorId)> is_zero_sector, const std::vector<Integral>& masters,
+                   Elimination mode)
     : ids_(ids), other_(other), order_(order), is_zero_(std::move(is_zero_sector)),
-      masters_(masters.begin(), masters.end()), mod_(ids.modulus()), n_(ids.propagators()) {}
+      masters_(masters.begin(), masters.end()), mode_(mode), mod_(ids.modulus()), n_(ids.propagators()) {}
 
 std::uint32_t Recorder::column(const Integral& x) {
   auto [it, fresh] = col_of_.emplace(x, static_cast<std::uint32_t>(cols_.size()));
   if (fresh) {
     cols_.push_back(x);
+    col_key_.push_back(order_.key(x));
     pivot_row_.push_back(-1);
     acc_.push_back(0);
     is_touched_.push_back(0);
@@ -27,18 +29,26 @@ void Recorder::load(std::uint32_t col, u64 v) {
     is_touched_[col] = 1;
     touched_.push_back(col);
   }
-  const std::int32_t p = pivot_row_[col];
-  if (p >= 0 && queued_[p] != generation_) {
-    queued_[p] = generation_;
-    pending_.push(static_cast<std::uint32_t>(p));
-  }
+  queue_pivot(col);
 }
 
-// Eliminates pivots in the order their rows were made: a row holds no pivot of an earlier row,
-// so one pass in that order clears every pivot column.
+// Queues the row that pivots `col`, if any and if the current reduction eliminates there: in
+// Laporta mode a row leaves the sectors below its own alone, as the reducer's sector systems do.
+void Recorder::queue_pivot(std::uint32_t col) {
+  const std::int32_t p = pivot_row_[col];
+  if (p < 0 || queued_[p] == generation_ || col_key_[col].hi < floor_) return;
+  queued_[p] = generation_;
+  OrderKey prio = col_key_[col];  // Laporta: the most complex column first
+  if (mode_ == Elimination::creation_order) prio = OrderKey{~std::uint64_t(p), {}};  // earliest row first
+  pending_.emplace(prio, static_cast<std::uint32_t>(p));
+}
+
+// Eliminates the queued pivots. In creation order: a row holds no pivot of an earlier row, so one
+// pass in that order clears every pivot column. In Laporta order: a row's tail lies below its
+// lead, so one pass from the most complex column down does.
 void Recorder::eliminate(std::vector<std::uint32_t>& used) {
   while (!pending_.empty()) {
-    const std::uint32_t r = pending_.top();
+    const std::uint32_t r = pending_.top().second;
     pending_.pop();
     const Row& row = rows_[r];
     const u64 f = acc_[row.lead];
@@ -48,6 +58,15 @@ void Recorder::eliminate(std::vector<std::uint32_t>& used) {
     const u64 g = nmod_neg(f, mod_), gpre = nmod_mul_precomp(g, mod_);
     for (auto [c, v] : row.tail) load(c, nmod_mul_shoup(g, gpre, v, mod_));
   }
+}
+
+// Laporta mode: whether the most complex entry left has no pivot, so that the row can be solved for
+// it with everything else below it.
+bool Recorder::leads_cleanly() const {
+  std::int64_t top = -1;
+  for (std::uint32_t c : touched_)
+    if (acc_[c] && (top < 0 || col_key_[top] < col_key_[c])) top = c;
+  return top < 0 || (pivot_row_[top] < 0 && !masters_.count(cols_[top]));
 }
 
 std::vector<std::pair<std::uint32_t, u64>> Recorder::take_nonzero() {
@@ -64,6 +83,7 @@ std::vector<std::pair<std::uint32_t, u64>> Recorder::take_nonzero() {
 
 void Recorder::add(int templ, const Integral& seed, const Integral& lead) {
   Row row{templ, seed, 0, {}, {}, {}};
+  floor_ = mode_ == Elimination::laporta_order ? LaportaOrder::sector_floor(sector_of(lead, n_)) : 0;
   u64 a[kMaxPropagators], b[kMaxPropagators];
   ids_.seed_values(seed, a);
   other_.seed_values(seed, b);
@@ -83,10 +103,17 @@ void Recorder::add(int templ, const Integral& seed, const Integral& lead) {
     load(col, c);
   }
   eliminate(row.used);
+  if (mode_ == Elimination::laporta_order && !leads_cleanly()) {  // its own sector cancelled: all the way down
+    floor_ = 0;
+    for (std::uint32_t c : touched_)
+      if (acc_[c]) queue_pivot(c);
+    eliminate(row.used);
+  }
   auto red = take_nonzero();
   if (red.empty()) return;  // dependent on earlier rows
   auto it = col_of_.find(lead);
   auto at = std::find_if(red.begin(), red.end(), [&](auto& e) { return it != col_of_.end() && e.first == it->second; });
+  if (mode_ == Elimination::laporta_order) at = red.end();  // the most complex, as Laporta solves
   if (at == red.end()) {  // the intended integral cancelled: the most complex one left, not a master
     auto rank = [&](auto& e) { return std::make_pair(!masters_.count(cols_[e.first]), order_.key(cols_[e.first])); };
     at = std::max_element(red.begin(), red.end(), [&](auto& x, auto& y) { return rank(x) < rank(y); });
@@ -136,6 +163,7 @@ Recording Recorder::finish(const std::vector<Integral>& targets, const std::vect
       zero[t] = 1;
       continue;
     }
+    floor_ = 0;
     load(target_cols[t], 1);
     eliminate(target_used[t]);
     for (auto [c, v] : take_nonzero()) {

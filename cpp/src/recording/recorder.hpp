@@ -25,9 +25,17 @@ class Recorder {
  public:
   // `ids` at the recording point; `other` at the same point modulo another prime, to tell a
   // coefficient that vanishes there from one that vanishes modulo one prime by accident.
+  // How rows are eliminated. creation_order: each row by every earlier pivot it meets, solved for
+  // the integral it was meant for (any order of equations, a learned path's steps). laporta_order:
+  // each row only in its own sector and above, solved for its most complex integral, and the
+  // targets reduced from the most complex integral down, as the Laporta reducer's sector systems
+  // and its composition of their rules do: rows keep the short tails of those systems, which
+  // matters when many targets share the lower sectors (the massive double box).
+  enum class Elimination { creation_order, laporta_order };
   // `masters` never become pivots: a row left with masters only would mean a dependent basis.
   Recorder(const IdentitySet& ids, const IdentitySet& other, const LaportaOrder& order,
-           std::function<bool(SectorId)> is_zero_sector, const std::vector<Integral>& masters);
+           std::function<bool(SectorId)> is_zero_sector, const std::vector<Integral>& masters,
+           Elimination mode = Elimination::creation_order);
 
   // Identity `templ` at `seed`, to be solved for `lead`.
   void add(int templ, const Integral& seed, const Integral& lead);
@@ -62,6 +70,8 @@ class Recorder {
 
   std::uint32_t column(const Integral& x);
   void load(std::uint32_t col, u64 v);
+  void queue_pivot(std::uint32_t col);
+  bool leads_cleanly() const;
   void eliminate(std::vector<std::uint32_t>& used);
   std::vector<std::pair<std::uint32_t, u64>> take_nonzero();
   std::vector<char> mark(const std::vector<std::vector<std::uint32_t>>& target_used) const;
@@ -74,10 +84,13 @@ class Recorder {
   const LaportaOrder& order_;
   std::function<bool(SectorId)> is_zero_;
   std::unordered_set<Integral, IntegralHash> masters_;
+  Elimination mode_;
+  std::uint64_t floor_ = 0;  // Laporta mode: the current reduction eliminates columns from here up
   nmod_t mod_;
   int n_;
 
   std::vector<Integral> cols_;
+  std::vector<OrderKey> col_key_;
   std::unordered_map<Integral, std::uint32_t, IntegralHash> col_of_;
   std::vector<std::int32_t> pivot_row_;  // column -> row, or -1
   std::vector<Row> rows_;
@@ -88,7 +101,7 @@ class Recorder {
   std::vector<char> is_touched_;
   std::vector<std::uint32_t> queued_;  // per row: the reduction that queued it last
   std::uint32_t generation_ = 0;
-  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, std::greater<>> pending_;  // rows, earliest first
+  std::priority_queue<std::pair<OrderKey, std::uint32_t>> pending_;  // (priority, row), highest first
 };
 
 }  // namespace sailir

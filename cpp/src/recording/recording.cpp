@@ -136,7 +136,8 @@ RecordingSize Recording::size() const {
     s.multiply_adds += (term_begin[i + 1] - term_begin[i]) + tail_len(static_cast<std::uint32_t>(i));
     for (std::uint32_t j = used_begin[i]; j < used_begin[i + 1]; ++j) s.multiply_adds += tail_len(used[j]);
   }
-  for (std::uint32_t u : target_used) s.multiply_adds += tail_len(u);
+  for (std::uint32_t u : target_used) s.target_multiply_adds += tail_len(u);
+  s.multiply_adds += s.target_multiply_adds;
   return s;
 }
 

@@ -30,6 +30,7 @@ struct RecordingError : std::runtime_error {
 
 struct RecordingSize {
   std::size_t equations = 0, terms = 0, multiply_adds = 0;
+  std::size_t target_multiply_adds = 0;  // of multiply_adds: reducing the targets by the rows
 };
 
 struct Recording {

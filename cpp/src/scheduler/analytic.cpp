@@ -115,6 +115,7 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
   }
   std::string text;  // the recording as a runner elsewhere gets it
   std::atomic<std::int64_t> busy_ns{0};  // replay time summed over threads: the cost on one core
+  std::size_t probes_done = 0;
   Blackbox box;
   box.variables = static_cast<int>(res.symbols.size());
   box.functions = static_cast<int>(res.targets.size() * nm);
@@ -126,6 +127,10 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
       values.assign(points.size(), {});
       return;
     }
+    probes_done += points.size();
+    if (options.progress)
+      options.progress("probes: " + std::to_string(points.size()) + " more modulo " + std::to_string(prime) + ", " +
+                       std::to_string(probes_done) + " in all");
     if (!options.runner) return replay_points(family, rec, slot, base, prime, points, values, options.threads, busy_ns);
     std::vector<std::vector<u64>> full(points.size(), base);
     for (std::size_t i = 0; i < points.size(); ++i)

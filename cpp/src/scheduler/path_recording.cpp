@@ -18,7 +18,7 @@ namespace {
 void compact(const Recorder& first, const IdentitySet& ids, const IdentitySet& other, const LaportaOrder& order,
              const std::function<bool(SectorId)>& is_zero, const ReductionPath& path, RecordedReduction& out) {
   std::vector<Recorder::Equation> eqs = first.kept_equations();
-  Recorder again(ids, other, order, is_zero, path.masters);
+  Recorder again(ids, other, order, is_zero, path.masters, Recorder::Elimination::laporta_order);
   for (auto& e : eqs) e.lead = again.highest(e.templ, e.seed);
   std::stable_sort(eqs.begin(), eqs.end(), [&](auto& x, auto& y) { return order.less(x.lead, y.lead); });
   for (const auto& e : eqs) again.add(e.templ, e.seed, e.lead);
