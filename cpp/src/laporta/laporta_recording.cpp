@@ -66,12 +66,7 @@ RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& po
       out.values = std::move(values);
     }
   }
-  Recording& rec = out.recording;
-  rec.family = family.name;
-  rec.family_hash = family.hash;
-  rec.method = "laporta";
-  rec.prime = prime;
-  rec.point = point;
+  out.recording.set_origin(family, "laporta", prime, point);
   out.record_seconds = since(t0);
   return out;
 }

@@ -42,11 +42,17 @@ std::string point_value_json(const std::string& v) {
   return v.find('/') == std::string::npos ? v : json_string(v);
 }
 
+// `{`, then the family, its hash and the method, each on its own line.
+void json_head(std::ostringstream& o, const FamilyDef& f, const std::string& method) {
+  o << "{\n  \"family\": " << json_string(f.name) << ",\n  \"family_hash\": " << json_string(f.hash)
+    << ",\n  \"method\": " << json_string(method);
+}
+
 std::string write_json(const FamilyDef& f, const ReductionResult& r, const std::string& method) {
   const int n = f.n;
   std::ostringstream o;
-  o << "{\n  \"family\": " << json_string(f.name) << ",\n  \"family_hash\": " << json_string(f.hash)
-    << ",\n  \"method\": " << json_string(method) << ",\n  \"prime\": " << r.prime << ",\n  \"point\": {";
+  json_head(o, f, method);
+  o << ",\n  \"prime\": " << r.prime << ",\n  \"point\": {";
   for (std::size_t i = 0; i < r.point.size(); ++i)
     o << (i ? ", " : "") << json_string(r.point[i].first) << ": " << point_value_json(r.point[i].second);
   o << "},\n  \"masters\": [";
@@ -124,8 +130,8 @@ std::string write_analytic_json(const FamilyDef& f, const AnalyticResult& r, con
                                 double peak_rss_mb) {
   const int n = f.n;
   std::ostringstream o;
-  o << "{\n  \"family\": " << json_string(f.name) << ",\n  \"family_hash\": " << json_string(f.hash)
-    << ",\n  \"method\": " << json_string(method) << ",\n  \"analytic\": true,\n  \"symbols\": [";
+  json_head(o, f, method);
+  o << ",\n  \"analytic\": true,\n  \"symbols\": [";
   for (std::size_t i = 0; i < r.symbols.size(); ++i) o << (i ? ", " : "") << json_string(r.symbols[i]);
   o << "],\n  \"point\": {";
   for (std::size_t i = 0; i < r.fixed.size(); ++i)

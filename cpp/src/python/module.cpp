@@ -72,11 +72,16 @@ py::dict stats_dict(const ReductionResult& r) {
 }
 
 // The result as a dict with the fields (and spellings) of sailir-reduce's JSON.
-py::dict numeric_dict(const FamilyDef& f, const std::string& method, const ReductionResult& r, std::optional<bool> verified) {
+py::dict head_dict(const FamilyDef& f, const std::string& method) {
   py::dict d;
   d["family"] = f.name;
   d["family_hash"] = f.hash;
   d["method"] = method;
+  return d;
+}
+
+py::dict numeric_dict(const FamilyDef& f, const std::string& method, const ReductionResult& r, std::optional<bool> verified) {
+  py::dict d = head_dict(f, method);
   d["prime"] = r.prime;
   d["point"] = point_dict(r.point);
   d["masters"] = powers(r.masters, f.n);
@@ -95,10 +100,7 @@ py::dict numeric_dict(const FamilyDef& f, const std::string& method, const Reduc
 }
 
 py::dict analytic_dict(const FamilyDef& f, const std::string& method, const AnalyticResult& r) {
-  py::dict d;
-  d["family"] = f.name;
-  d["family_hash"] = f.hash;
-  d["method"] = method;
+  py::dict d = head_dict(f, method);
   d["analytic"] = true;
   d["symbols"] = r.symbols;
   d["point"] = point_dict(r.fixed);

@@ -62,6 +62,14 @@ struct Recording {
   std::vector<std::uint32_t> target_used;
 
   std::size_t rows() const { return row_lead.size(); }
+  // Names what the recording was made for and by.
+  void set_origin(const FamilyDef& fam, std::string by, u64 at_prime, NumericPoint at_point) {
+    family = fam.name;
+    family_hash = fam.hash;
+    method = std::move(by);
+    prime = at_prime;
+    point = std::move(at_point);
+  }
   RecordingSize size() const;
   std::vector<Integral> master_integrals() const;
   std::vector<Integral> target_integrals() const;

@@ -55,12 +55,7 @@ RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point
   for (const RowOrigin& row : laporta.needed_rows(fallback)) recorder.add(row.templ, row.seed, row.lead);
   out.recording = recorder.finish(path.targets, path.masters, out.values);
   compact(recorder, ids, other, order, [&](SectorId s) { return laporta.is_zero_sector(s); }, path, out);
-  Recording& rec = out.recording;
-  rec.family = family.name;
-  rec.family_hash = family.hash;
-  rec.method = "learned";
-  rec.prime = prime;
-  rec.point = point;
+  out.recording.set_origin(family, "learned", prime, point);
   out.record_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
