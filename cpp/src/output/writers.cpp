@@ -48,16 +48,22 @@ void json_head(std::ostringstream& o, const FamilyDef& f, const std::string& met
     << ",\n  \"method\": " << json_string(method);
 }
 
+// `"point"` and `"masters"`, then the opening of `"reductions"`.
+void json_point_and_masters(std::ostringstream& o, const NumericPoint& point, const std::vector<Integral>& masters, int n) {
+  o << ",\n  \"point\": {";
+  for (std::size_t i = 0; i < point.size(); ++i)
+    o << (i ? ", " : "") << json_string(point[i].first) << ": " << point_value_json(point[i].second);
+  o << "},\n  \"masters\": [";
+  for (std::size_t i = 0; i < masters.size(); ++i) o << (i ? ", " : "") << powers_json(masters[i], n);
+  o << "],\n  \"reductions\": {";
+}
+
 std::string write_json(const FamilyDef& f, const ReductionResult& r, const std::string& method) {
   const int n = f.n;
   std::ostringstream o;
   json_head(o, f, method);
-  o << ",\n  \"prime\": " << r.prime << ",\n  \"point\": {";
-  for (std::size_t i = 0; i < r.point.size(); ++i)
-    o << (i ? ", " : "") << json_string(r.point[i].first) << ": " << point_value_json(r.point[i].second);
-  o << "},\n  \"masters\": [";
-  for (std::size_t i = 0; i < r.masters.size(); ++i) o << (i ? ", " : "") << powers_json(r.masters[i], n);
-  o << "],\n  \"reductions\": {";
+  o << ",\n  \"prime\": " << r.prime;
+  json_point_and_masters(o, r.point, r.masters, n);
   for (std::size_t t = 0; t < r.targets.size(); ++t) {
     o << (t ? "," : "") << "\n    " << json_string(format_integral(r.targets[t], n)) << ": {";
     bool first = true;
@@ -133,12 +139,8 @@ std::string write_analytic_json(const FamilyDef& f, const AnalyticResult& r, con
   json_head(o, f, method);
   o << ",\n  \"analytic\": true,\n  \"symbols\": [";
   for (std::size_t i = 0; i < r.symbols.size(); ++i) o << (i ? ", " : "") << json_string(r.symbols[i]);
-  o << "],\n  \"point\": {";
-  for (std::size_t i = 0; i < r.fixed.size(); ++i)
-    o << (i ? ", " : "") << json_string(r.fixed[i].first) << ": " << point_value_json(r.fixed[i].second);
-  o << "},\n  \"masters\": [";
-  for (std::size_t i = 0; i < r.masters.size(); ++i) o << (i ? ", " : "") << powers_json(r.masters[i], n);
-  o << "],\n  \"reductions\": {";
+  o << "]";
+  json_point_and_masters(o, r.fixed, r.masters, n);
   for (std::size_t t = 0; t < r.targets.size(); ++t) {
     o << (t ? "," : "") << "\n    " << json_string(format_integral(r.targets[t], n)) << ": {";
     bool first = true;
