@@ -129,7 +129,6 @@ EngineResult Engine::reduce_numeric(const ReductionRequest& req, const EngineOpt
   if (o.learned.verify) out.verified = lr.verified;
   out.verify_error = lr.verify_error;
   if (o.record) out.recording = record_path(family_, generic_point(), req.prime, lr.path).recording;
-  out.path = std::move(lr.path);
   return out;
 }
 

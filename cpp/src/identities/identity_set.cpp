@@ -76,10 +76,4 @@ void IdentitySet::equation(int t, const Integral& seed, std::vector<Term>& out) 
   }
 }
 
-u64 IdentitySet::coefficient(int t, int k, const Integral& seed) const {
-  u64 a[kMaxPropagators];
-  for (int i = 0; i < n_; ++i) a[i] = nmod_set_si(seed.a[i], mod_);
-  return evaluate(templates_[t].terms[k], a);
-}
-
 }  // namespace sailir

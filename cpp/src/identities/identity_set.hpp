@@ -38,10 +38,8 @@ class IdentitySet {
 
   // Appends the equation of template t at `seed` (terms with nonzero coefficient only).
   void equation(int t, const Integral& seed, std::vector<Term>& out) const;
-  // The coefficient of term k of template t at `seed` (zero included): recordings replay equations
-  // term by term with their columns fixed in advance.
-  u64 coefficient(int t, int k, const Integral& seed) const;
-  // The same with the seed's powers already in the field (seed_values), for many terms of one seed.
+  // The coefficient of term k of template t (zero included) at a seed whose powers are already in
+  // the field (seed_values): recordings replay equations term by term, columns fixed in advance.
   void seed_values(const Integral& seed, u64* a) const {
     for (int i = 0; i < n_; ++i) a[i] = nmod_set_si(seed.a[i], mod_);
   }

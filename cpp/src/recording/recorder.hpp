@@ -45,8 +45,6 @@ class Recorder {
   Recording finish(const std::vector<Integral>& targets, const std::vector<Integral>& masters,
                    std::vector<std::vector<u64>>& values);
 
-  std::size_t rows() const { return rows_.size(); }
-
   struct Equation {
     int templ;
     Integral seed;
