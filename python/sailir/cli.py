@@ -147,6 +147,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "reduce" and any(a == "--cluster" or a.startswith("--cluster=") for a in argv[1:]):
+        from .cluster_cli import main as cluster_main
+
+        return cluster_main(argv[1:])
     if argv and argv[0] == "reduce":
         native = _native_reduce()
         if native is None:

@@ -194,14 +194,23 @@ def test_command_line_bad_recordings(tmp_path: Path) -> None:
 def test_cluster_run_matches_threads() -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
-        remote = sailir.reduce(
-            EASY[:1], "trianglebox", analytic=True, point=MASSES, cluster=cluster.scheduler_address
-        )
+        address = cluster.scheduler_address
+        remote = sailir.reduce(EASY[:1], "trianglebox", analytic=True, point=MASSES, cluster=address)
+        sailir_cli = Path(sys.executable).parent / "sailir"
+        args = [str(sailir_cli), "reduce", "--cluster", address, "--analytic", "--point", MASSES, EASY[0]]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
     local = sailir.reduce(EASY[:1], "trianglebox", analytic=True, point=MASSES, threads=2)
     assert remote.reductions == local.reductions and remote.stats["probes"] == local.stats["probes"]
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["reductions"] == local.reductions
 
 
 def test_unreachable_cluster() -> None:
     pytest.importorskip("distributed")
     with pytest.raises(ValueError, match="cannot reach the Dask scheduler"):
         sailir.reduce(EASY[:1], "trianglebox", analytic=True, point=MASSES, cluster="tcp://127.0.0.1:9")
+    sailir_cli = Path(sys.executable).parent / "sailir"
+    args = [str(sailir_cli), "reduce", "--cluster", "tcp://127.0.0.1:9", "--analytic", EASY[0]]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert proc.stderr.count("\n") == 1 and "cannot reach the Dask scheduler" in proc.stderr, proc.stderr

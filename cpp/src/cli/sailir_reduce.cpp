@@ -212,7 +212,7 @@ bool parse_args(int argc, char** argv, Command& cmd, sailir::EngineOptions& opt)
     else if (name == "--analytic") opt.analytic = true;
     else if (name == "--max-probes") opt.max_probes = static_cast<std::size_t>(number(1, 1000000000));
     else if (name == "--cluster")
-      throw BadInput("--cluster runs probes on a Dask cluster from the Python front end: use `sailir reduce --cluster`");
+      throw BadInput("--cluster needs the Python front end's Dask client: run the same command as `sailir reduce --cluster ...`");
     else if (name == "--r-extra") opt.r_extra = beam.seed_r_extra = number(0, RequestLimits::max_extra);
     else if (name == "--s-extra") opt.s_extra = beam.seed_s_extra = number(0, RequestLimits::max_extra);
     else if (name == "--no-check") opt.check = false;
