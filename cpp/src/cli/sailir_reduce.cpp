@@ -65,6 +65,8 @@ options:
                        not apply; --point fixes symbols that stay numeric)
   --max-probes N       analytic: probe budget; not converging within it is an error (default
                        100000)
+  --cluster ADDRESS    analytic: probes on a Dask scheduler; run the command as `sailir reduce`
+                       (the Python front end holds the Dask client)
   --save-path FILE     save the recording: the equations the result needs, in elimination order
                        (either method; replayable at any prime and point without a policy)
   --replay FILE        recompute a saved recording (or a learned path of sailir 0.1) at --prime
