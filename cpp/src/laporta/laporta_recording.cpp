@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "laporta/checked_reduction.hpp"
 #include "recording/recorder.hpp"
 
 namespace sailir {
@@ -47,7 +48,7 @@ RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& po
   out.reduce_seconds = since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  const nmod_t mod{prime}, other_mod{prime == kCheckPrimes[3] ? kCheckPrimes[2] : kCheckPrimes[3]};
+  const nmod_t mod{prime}, other_mod{next_check_prime(prime, 0)};
   const IdentitySet ids(family, point_in_field(point, mod), mod);
   // The same point at another prime: a coefficient that vanishes at one prime only is an accident.
   const IdentitySet other(family, point_in_field(point, other_mod), other_mod);

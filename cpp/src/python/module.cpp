@@ -4,10 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <atomic>
 #include <chrono>
 #include <random>
-#include <thread>
 
 #include "engine/engine.hpp"
 #include "family/family_source.hpp"
@@ -192,18 +190,9 @@ std::vector<std::vector<std::uint64_t>> replay_points(const std::string& family_
   check_range("threads", threads, 1, RequestLimits::max_threads);
   for (auto& p : points)
     if (p.size() != family.symbols.size()) throw std::invalid_argument("replay_points: a point has the wrong size");
-  std::vector<std::vector<std::uint64_t>> values(points.size());
+  std::vector<std::vector<std::uint64_t>> values;
   py::gil_scoped_release release;
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    Replayer replayer(family, rec);
-    std::vector<u64> out;
-    for (std::size_t i; (i = next++) < points.size();)
-      if (replayer.run(prime, points[i], out)) values[i] = out;
-  };
-  std::vector<std::jthread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
+  replay_many(family, rec, prime, points, values, threads);
   return values;
 }
 

@@ -1,5 +1,10 @@
 #include "recording/replay.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "identities/identity_set.hpp"
 
 namespace sailir {
@@ -89,6 +94,28 @@ void Replayer::check_clean(const std::vector<std::uint32_t>& used, std::uint32_t
   for (std::uint32_t j = begin; j < end; ++j)
     for (std::uint32_t k = rec_.tail_begin[used[j]]; k < rec_.tail_begin[used[j] + 1]; ++k)
       if (acc_[rec_.tail_col[k]]) fail(rec_.tail_col[k]);
+}
+
+double replay_many(const FamilyDef& family, const Recording& rec, u64 prime, const std::vector<std::vector<u64>>& points,
+                   std::vector<std::vector<u64>>& values, int threads) {
+  values.assign(points.size(), {});
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::int64_t> busy_ns{0};
+  auto worker = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    Replayer replayer(family, rec);
+    std::vector<u64> out;
+    for (std::size_t i; (i = next++) < points.size();)
+      if (replayer.run(prime, points[i], out)) values[i] = out;
+    busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const int n = std::max(1, std::min<int>(threads, static_cast<int>(points.size())));
+  {
+    std::vector<std::jthread> pool;
+    for (int t = 1; t < n; ++t) pool.emplace_back(worker);
+    worker();
+  }
+  return 1e-9 * double(busy_ns.load());
 }
 
 }  // namespace sailir

@@ -36,4 +36,10 @@ class Replayer {
   std::vector<u64> tail_val_;  // normalized tails, flat like rec.tail_col
 };
 
+// Replays `rec` at every point (each gives every family symbol's value modulo `prime`) on
+// `threads` threads, one Replayer each; values[i] stays empty where a pivot vanishes. Returns the
+// replay time summed over the threads (the cost on one core), in seconds.
+double replay_many(const FamilyDef& family, const Recording& rec, u64 prime, const std::vector<std::vector<u64>>& points,
+                   std::vector<std::vector<u64>>& values, int threads);
+
 }  // namespace sailir

@@ -1,9 +1,7 @@
 #include "scheduler/analytic.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <random>
-#include <thread>
 
 #include "reconstruct/reconstruct.hpp"
 #include "recording/replay.hpp"
@@ -59,29 +57,6 @@ std::vector<u64> fixed_values(const FamilyDef& family, const NumericPoint& fixed
   return base;
 }
 
-// Replays the recording at every point, on `threads` threads (one Replayer each).
-void replay_points(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
-                   const std::vector<u64>& base, u64 prime, const std::vector<std::vector<u64>>& points,
-                   std::vector<std::vector<u64>>& values, int threads, std::atomic<std::int64_t>& busy_ns) {
-  values.assign(points.size(), {});
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    const auto t0 = std::chrono::steady_clock::now();
-    Replayer replayer(family, rec);
-    std::vector<u64> symbols = base, out;
-    for (std::size_t i; (i = next++) < points.size();) {
-      for (std::size_t k = 0; k < slot.size(); ++k)
-        if (slot[k] >= 0) symbols[k] = points[i][slot[k]];
-      if (replayer.run(prime, symbols, out)) values[i] = out;
-    }
-    busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-  };
-  const int n = std::max(1, std::min<int>(threads, static_cast<int>(points.size())));
-  std::vector<std::jthread> pool;
-  for (int t = 1; t < n; ++t) pool.emplace_back(worker);
-  worker();
-}
-
 // One replay at a fresh random point and prime, checking that the equations keep the recorded
 // structure there (the recording point could have been special).
 void check_structure(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
@@ -114,7 +89,7 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
     return res;
   }
   std::string text;  // the recording as a runner elsewhere gets it
-  std::atomic<std::int64_t> busy_ns{0};  // replay time summed over threads: the cost on one core
+  double busy_seconds = 0;  // replay time summed over threads: the cost on one core
   std::size_t probes_done = 0;
   Blackbox box;
   box.variables = static_cast<int>(res.symbols.size());
@@ -131,11 +106,14 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
     if (options.progress)
       options.progress("probes: " + std::to_string(points.size()) + " more modulo " + std::to_string(prime) + ", " +
                        std::to_string(probes_done) + " in all");
-    if (!options.runner) return replay_points(family, rec, slot, base, prime, points, values, options.threads, busy_ns);
     std::vector<std::vector<u64>> full(points.size(), base);
     for (std::size_t i = 0; i < points.size(); ++i)
       for (std::size_t k = 0; k < slot.size(); ++k)
         if (slot[k] >= 0) full[i][k] = points[i][slot[k]];
+    if (!options.runner) {
+      busy_seconds += replay_many(family, rec, prime, full, values, options.threads);
+      return;
+    }
     if (text.empty()) text = rec.to_text();
     options.runner(text, prime, full, values);
     if (values.size() != points.size()) throw std::runtime_error("the probe runner lost probes");
@@ -152,7 +130,7 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
   res.probes = st.probes;
   res.primes = st.primes;
   res.probe_seconds = st.probe_seconds;
-  res.seconds_per_probe = st.probes ? 1e-9 * double(busy_ns.load()) / double(st.probes) : 0;
+  res.seconds_per_probe = st.probes ? busy_seconds / double(st.probes) : 0;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 
+#include "laporta/checked_reduction.hpp"
 #include "recording/recorder.hpp"
 
 namespace sailir {
@@ -36,7 +37,7 @@ void compact(const Recorder& first, const IdentitySet& ids, const IdentitySet& o
 RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path) {
   const auto t0 = std::chrono::steady_clock::now();
   RecordedReduction out;
-  const nmod_t mod{prime}, other_mod{prime == kCheckPrimes[3] ? kCheckPrimes[2] : kCheckPrimes[3]};
+  const nmod_t mod{prime}, other_mod{next_check_prime(prime, 0)};
   const IdentitySet ids(family, point_in_field(point, mod), mod);
   const IdentitySet other(family, point_in_field(point, other_mod), other_mod);
   const LaportaOrder order(family.n, path.masters);
