@@ -61,7 +61,7 @@ void Expression::merge_scaled(const Expression& other, u64 f, nmod_t m, const In
       ++j;
     }
   }
-  if (terms_.capacity() > 2 * out.size() + 8) terms_ = std::vector<Entry>(out.begin(), out.end());  // it shrank a lot
+  if (terms_.capacity() > 2 * out.size() + 8) terms_ = Terms(out.begin(), out.end());  // it shrank a lot
   else terms_.assign(out.begin(), out.end());
 }
 
@@ -125,7 +125,7 @@ void SubstitutionTable::insert(const Integral& key, Expression e) {
   // Every value that mentions the new key gets the new value substituted in; the terms that come
   // or go are what the merge reports, so the reverse index changes only there.
   if (auto it = users_.find(key); it != users_.end()) {
-    const std::vector<Integral> affected = std::move(it->second);
+    const Keys affected = std::move(it->second);
     users_.erase(it);  // no value holds the key any more
     std::vector<Integral> appeared, cancelled;
     for (const Integral& k : affected) {

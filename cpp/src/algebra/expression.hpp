@@ -6,12 +6,14 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "algebra/integral.hpp"
 #include "ff/nmod.hpp"
+#include "memory/meter.hpp"
 
 namespace sailir {
 
@@ -32,17 +34,19 @@ struct IntegralLess {
   }
 };
 
-// Terms sorted by key bytes, coefficients nonzero.
+// Terms sorted by key bytes, coefficients nonzero. Their storage is charged to the thread's
+// memory meter (memory/meter.hpp): expressions are what a worker's budget bounds.
 class Expression {
  public:
   using Entry = std::pair<Integral, u64>;
+  using Terms = std::vector<Entry, Metered<Entry>>;
 
   Expression() = default;
   static Expression single(const Integral& x, u64 coef = 1);
   // Sorts and merges (x, c) pairs in any order; zero sums are dropped.
   static Expression from_terms(std::vector<Entry>& terms, nmod_t m);  // sorts `terms` in place
 
-  const std::vector<Entry>& terms() const { return terms_; }
+  const Terms& terms() const { return terms_; }
   bool empty() const { return terms_.empty(); }
   std::size_t size() const { return terms_.size(); }
   u64 coef(const Integral& x) const;  // 0 when absent
@@ -64,11 +68,15 @@ class Expression {
   void merge_scaled(const Expression& other, u64 f, nmod_t m, const Integral* drop, OnNew&& on_new,
                     OnCancel&& on_cancel);
 
-  std::vector<Entry> terms_;
+  Terms terms_;
 };
 
 class SubstitutionTable {
  public:
+  using Values = std::unordered_map<Integral, Expression, IntegralHash, std::equal_to<Integral>,
+                                    Metered<std::pair<const Integral, Expression>>>;
+  using Keys = std::vector<Integral, Metered<Integral>>;
+
   explicit SubstitutionTable(nmod_t m) : mod_(m) {}
 
   std::size_t size() const { return values_.size(); }
@@ -82,7 +90,7 @@ class SubstitutionTable {
   // updated so the table stays resolved. Throws std::invalid_argument if key is already a key.
   void insert(const Integral& key, Expression e);
 
-  const std::unordered_map<Integral, Expression, IntegralHash>& values() const { return values_; }
+  const Values& values() const { return values_; }
   // Keys whose value contains x (empty when none): where x can be reached through the table.
   std::vector<Integral> keys_using(const Integral& x) const;
   std::size_t use_count(const Integral& x) const {
@@ -94,11 +102,12 @@ class SubstitutionTable {
   void unuse(const Integral& x, const Integral& key);
 
   nmod_t mod_;
-  std::unordered_map<Integral, Expression, IntegralHash> values_;
+  Values values_;
   // integral -> keys whose value contains it, unordered and without repeats. Lists rather than
   // sets: a long job's table has hundreds of thousands of (integral, key) pairs, and a node per
   // pair triples their memory; removals (cancellations) are rare.
-  std::unordered_map<Integral, std::vector<Integral>, IntegralHash> users_;
+  std::unordered_map<Integral, Keys, IntegralHash, std::equal_to<Integral>, Metered<std::pair<const Integral, Keys>>>
+      users_;
 };
 
 }  // namespace sailir

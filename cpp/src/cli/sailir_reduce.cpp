@@ -60,6 +60,11 @@ options:
                        --max-steps, else seeds one larger in r and s (default 2)
   --no-fallback        learned: fail instead of handing an unsolved job to Laporta
   --verify             learned: compare every coefficient with the Laporta reducer
+  --memory-per-worker SIZE
+                       learned: memory budget of each worker's reduction state, e.g. 32M
+                       (k, M, G: powers of 1024; default 32M). At the budget a worker trades
+                       time for memory; the run's peak stays below threads x SIZE + the memo
+                       + a fixed base (printed with --progress)
   --analytic           exact coefficients: reconstructed from probes of the recorded reduction
                        at random points and several primes (the family's default point does
                        not apply; --point fixes symbols that stay numeric)
@@ -209,6 +214,7 @@ bool parse_args(int argc, char** argv, Command& cmd, sailir::EngineOptions& opt)
     else if (name == "--retries") opt.learned.retries = number(0, RequestLimits::max_retries);
     else if (name == "--no-fallback") opt.learned.fallback = false;
     else if (name == "--verify") opt.learned.verify = true;
+    else if (name == "--memory-per-worker") opt.learned.memory_per_worker = sailir::parse_size(value());
     else if (name == "--save-path") cmd.save_path = value();
     else if (name == "--replay") cmd.replay_file = value();
     else if (name == "--analytic") opt.analytic = true;

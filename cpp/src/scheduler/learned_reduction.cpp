@@ -69,9 +69,10 @@ class JobScheduler {
  public:
   JobScheduler(const FamilyDef& family, const ReductionRequest& req, const FamilyContext& ctx, const Policy& policy,
                const LearnedOptions& opt)
-      : ctx_(ctx), policy_(policy), opt_(opt), fallback_(family, req) {
+      : ctx_(ctx), policy_(policy), opt_(opt), fallback_(family, req), memo_meter_(new_meter(0)) {
     const int workers = std::max(1, req.threads);
     carried_.resize(static_cast<std::size_t>(workers));
+    for (int i = 0; i < workers; ++i) meters_.push_back(new_meter(opt.memory_per_worker));
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
   }
   ~JobScheduler() {
@@ -115,8 +116,13 @@ class JobScheduler {
 
   LearnedStats stats() {
     std::lock_guard lock(mu_);
-    return stats_;
+    LearnedStats st = stats_;
+    for (const MemoryMeter* m : meters_) st.worker_peak_bytes = std::max(st.worker_peak_bytes, m->high_water());
+    st.memo_peak_bytes = memo_meter_->high_water();
+    return st;
   }
+  // Job values and the targets' expressions are charged here, not to the workers.
+  MemoryMeter* memo_meter() const { return memo_meter_; }
   void set_remaining(std::size_t r) {
     std::lock_guard lock(mu_);
     remaining_ = r;
@@ -192,7 +198,18 @@ class JobScheduler {
     long job = -1;  // its index in finished_
   };
 
+  // Between jobs, a worker keeps at most half its budget: it drops the cached resolutions, then
+  // the carried state. Without a budget, fixed sizes bound what it keeps.
+  void trim_carry(Carry& carry, const MemoryMeter& meter) {
+    if (!carry.state) return;
+    if (carry.state->table_terms() > kCarryTableTerms) carry.state.reset();
+    else if (carry.state->resolved_terms() > kCarryResolvedTerms || meter.near_budget(0.5)) carry.state->drop_resolved();
+    if (carry.state && meter.near_budget(0.5)) carry.state.reset();
+    if (carry.state && carry.state->streaming() && !meter.near_budget(0.25)) carry.state->set_streaming(false);
+  }
+
   void work(std::size_t me) {
+    MeterScope scope(meters_[me]);
     Carry carry;
     std::unique_lock lock(mu_);
     for (;;) {
@@ -206,11 +223,13 @@ class JobScheduler {
       e.state = State::running;
       ++running_;
       lock.unlock();
-      Entry result = solve(x, carry);
-      // What a worker keeps is bounded: past these sizes the next job gathers its identities
-      // again, or starts afresh.
-      if (carry.state && carry.state->table_terms() > kCarryTableTerms) carry.state.reset();
-      if (carry.state && carry.state->resolved_terms() > kCarryResolvedTerms) carry.state->drop_resolved();
+      Entry result = solve(x, carry, *meters_[me]);
+      trim_carry(carry, *meters_[me]);
+      {
+        MeterScope memo(memo_meter_);  // the value now belongs to the memo: copied onto its meter
+        Expression kept = result.value;
+        result.value = std::move(kept);
+      }
       lock.lock();
       if (!carry.state) carried_[me].reset();
       --running_;
@@ -231,7 +250,7 @@ class JobScheduler {
   }
 
   // One job: beam search, then wider seed regions, then Laporta. Never cached as solved unless solved.
-  Entry solve(const Integral& x, Carry& carry) {
+  Entry solve(const Integral& x, Carry& carry, MemoryMeter& meter) {
     Entry out;
     out.path.integral = x;
     const SectorId sec = sector_of(x, ctx_.n());
@@ -241,6 +260,7 @@ class JobScheduler {
     std::optional<ReductionState>* warm = opt_.beam.width == 1 ? &carry.state : nullptr;
     long after = carry.state ? carry.job : -1;
     BeamOptions beam = opt_.beam;
+    beam.meter = &meter;
     LearnedStats local;
     ++local.jobs;
     std::string why;
@@ -259,8 +279,17 @@ class JobScheduler {
           if (beam.seed_s_extra >= 0) ++beam.seed_s_extra;
         }
       }
+      const bool warm_start = warm && warm->has_value();
       JobOutcome o = beam_reduce(ctx_, policy_, x, beam, warm);
+      if (o.why == JobFailure::memory && warm_start) {
+        // The budget's last resort before failing: drop the carried table and start afresh.
+        ++local.memory_failures;
+        local.beam_steps += o.stats.steps;
+        after = -1;
+        o = beam_reduce(ctx_, policy_, x, beam, warm);
+      }
       local.beam_steps += o.stats.steps;
+      local.streamed_steps += o.stats.streamed_steps;
       local.policy_calls += o.stats.policy_calls;
       local.states_expanded += o.stats.states_expanded;
       if (o.solved) {
@@ -276,6 +305,10 @@ class JobScheduler {
       why = o.failure;
       last = o.why;
       after = -1;  // a failed search used up the carried state: retries start afresh
+      if (o.why == JobFailure::memory) {
+        ++local.memory_failures;
+        break;  // afresh it did not fit: wider seeds or more steps would only need more
+      }
     }
     const std::string name = format_integral(x, ctx_.n());
     if (!opt_.fallback) {
@@ -307,6 +340,8 @@ class JobScheduler {
     stats_.policy_calls += s.policy_calls;
     stats_.states_expanded += s.states_expanded;
     stats_.path_steps += s.path_steps;
+    stats_.streamed_steps += s.streamed_steps;
+    stats_.memory_failures += s.memory_failures;
   }
 
   const FamilyContext& ctx_;
@@ -323,6 +358,8 @@ class JobScheduler {
   std::size_t running_ = 0, remaining_ = 0;
   LearnedStats stats_;
   Clock::time_point last_report_{};
+  std::vector<MemoryMeter*> meters_;  // per worker
+  MemoryMeter* memo_meter_;
   std::vector<std::thread> threads_;
 };
 
@@ -451,6 +488,7 @@ LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& re
   out.result = base_result(ctx, req);
   {
     JobScheduler jobs(family, req, ctx, policy, opt);
+    MeterScope memo(jobs.memo_meter());
     out.result.coefficients = substitute(
         ctx, req.targets, [&](const Integral& x) -> const Expression& { return jobs.value(x); },
         [&](const Expression& e) {
@@ -519,6 +557,10 @@ ReductionResult learned_output(const LearnedResult& learned, bool verify_request
                     {"policy_calls", double(st.policy_calls)},
                     {"states_expanded", double(st.states_expanded)},
                     {"path_steps", double(st.path_steps)},
+                    {"worker_peak_mb", double(st.worker_peak_bytes) / (1 << 20)},
+                    {"memo_peak_mb", double(st.memo_peak_bytes) / (1 << 20)},
+                    {"streamed_steps", double(st.streamed_steps)},
+                    {"memory_failures", double(st.memory_failures)},
                     {"search_seconds", st.search_seconds},
                     {"replay_seconds", st.replay_seconds},
                     {"verify_seconds", st.verify_seconds}};

@@ -25,12 +25,18 @@ struct LearnedProgress {
   std::string phase;          // "search", "replay", "verify"
 };
 
+inline constexpr std::size_t kDefaultMemoryPerWorker = std::size_t{32} << 20;
+
 struct LearnedOptions {
   BeamOptions beam;
   int retries = 2;        // a failed job is retried this often: with 4x max_steps after the step limit,
                           // else with seeds one larger in r and s
   bool fallback = true;   // then reduced by the Laporta reducer (counted in the stats)
   bool verify = false;    // compare every coefficient with the Laporta reducer (same prime and point)
+  // Bytes a worker's reduction state may hold (0: no budget). At the budget a worker streams
+  // candidates instead of caching resolutions, then drops what it carries between jobs; a job
+  // whose own table exceeds it fails (and follows the retry rules).
+  std::size_t memory_per_worker = kDefaultMemoryPerWorker;
   std::function<void(const LearnedProgress&)> progress;  // may be empty; called from one thread
 };
 
@@ -38,6 +44,10 @@ struct LearnedStats {
   std::size_t jobs = 0, memo_hits = 0, failed_jobs = 0, retries = 0, fallbacks = 0;
   std::size_t beam_steps = 0, policy_calls = 0, states_expanded = 0, path_steps = 0;
   double search_seconds = 0, replay_seconds = 0, verify_seconds = 0;
+  // Memory: the largest worker high-water mark and the memo's (job values held for the
+  // substitution, and the targets' pending expressions); steps taken streaming at the budget,
+  // and jobs failed by it.
+  std::size_t worker_peak_bytes = 0, memo_peak_bytes = 0, streamed_steps = 0, memory_failures = 0;
 };
 
 struct LearnedResult {

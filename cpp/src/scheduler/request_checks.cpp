@@ -21,6 +21,10 @@ void check_request(const ReductionRequest& req, const LearnedOptions* learned) {
   check_range("max steps", learned->beam.max_steps, 1, L::max_steps);
   check_range("patience", learned->beam.patience, 0, L::max_steps);
   check_range("retries", learned->retries, 0, L::max_retries);
+  if (learned->memory_per_worker != 0 && learned->memory_per_worker < L::min_memory_per_worker)
+    throw std::invalid_argument("a memory budget of " + format_size(learned->memory_per_worker) +
+                                " per worker is too small for any job: at least " +
+                                format_size(L::min_memory_per_worker));
 }
 
 }  // namespace sailir

@@ -16,6 +16,7 @@ struct RequestLimits {
   static constexpr int max_tied_targets = 64;
   static constexpr int max_steps = 100000;  // --max-steps, --patience
   static constexpr int max_retries = 10;
+  static constexpr std::size_t min_memory_per_worker = std::size_t{1} << 20;
 };
 
 // Throws std::invalid_argument with a one-line message naming the value and its range, e.g.

@@ -73,6 +73,84 @@ std::vector<Integral> targets_of(const FamilyContext& ctx, const ReductionState&
   return out;
 }
 
+// What the expression leaves besides the target: its highest non-master, and the summed weights
+// of the job sector's non-masters.
+struct Base {
+  OrderKey top{};
+  long total = 0;
+};
+Base base_of(const FamilyContext& ctx, const ReductionState& s, const Integral& target, SectorId sec) {
+  const int n = ctx.n();
+  Base b;
+  for (auto& [y, c] : s.expression().terms()) {
+    if (ctx.is_master(y) || y == target) continue;
+    const OrderKey k = ctx.order().key(y);
+    if (b.top < k) b.top = k;
+    if (sector_of(y, n) == sec) b.total += weight(y, n);
+  }
+  return b;
+}
+
+// The summed weight a candidate leaves: the base's plus its equation's same-sector non-masters
+// that the expression lacks.
+long total_after(const FamilyContext& ctx, const ReductionState& s, const Integral& target, SectorId sec,
+                 long base_total, const Expression& eq) {
+  const int n = ctx.n();
+  const auto& et = s.expression().terms();
+  long tot = base_total;
+  std::size_t j = 0;  // both term lists are sorted: walk the expression alongside
+  for (auto& [y, c] : eq.terms()) {
+    if (y == target || sector_of(y, n) != sec || ctx.is_master(y)) continue;
+    while (j < et.size() && IntegralLess{}(et[j].first, y)) ++j;
+    if (j == et.size() || !(et[j].first == y)) tot += weight(y, n);
+  }
+  return tot;
+}
+
+// Streaming (a worker at its memory budget): of the target's candidates, only those as light as
+// the width-th lightest can make the beam (or be scored), so only they are kept; the rest are
+// resolved, weighed and dropped. The kept ones come in the fixed order, so the search takes the
+// same path as with every candidate in memory.
+std::vector<Candidate> lightest_candidates(const FamilyContext& ctx, const ReductionState& s, const Integral& target,
+                                           SectorId sec, const SeedRegion& region, const BeamOptions& opt) {
+  struct Kept {
+    OrderKey max_key;
+    long total;
+    Candidate cand;
+  };
+  const Base base = base_of(ctx, s, target, sec);
+  const std::size_t w = static_cast<std::size_t>(opt.width);
+  auto key_less = [&](const Kept& a, const Kept& b) {
+    if (opt.ranking != BeamRanking::total_weight && !(a.max_key == b.max_key)) return a.max_key < b.max_key;
+    return opt.ranking != BeamRanking::max_weight && a.total < b.total;
+  };
+  std::vector<Kept> kept;
+  auto prune = [&] {  // drop those heavier than the w-th lightest (ties stay)
+    if (kept.size() <= w) return;
+    std::vector<Kept*> ptr;
+    for (Kept& k : kept) ptr.push_back(&k);
+    std::nth_element(ptr.begin(), ptr.begin() + static_cast<std::ptrdiff_t>(w - 1), ptr.end(),
+                     [&](Kept* a, Kept* b) { return key_less(*a, *b); });
+    const Kept cutoff = *ptr[w - 1];
+    std::erase_if(kept, [&](const Kept& k) { return key_less(cutoff, k); });
+  };
+  s.stream_candidates(target, region, [&](Candidate&& c) {
+    Kept k{base.top < c.top ? c.top : base.top, 0, std::move(c)};
+    if (opt.ranking != BeamRanking::max_weight)
+      k.total = total_after(ctx, s, target, sec, base.total, *k.cand.equation);
+    kept.push_back(std::move(k));
+    if (kept.size() > 2 * w + 64) prune();
+  });
+  prune();
+  std::vector<Candidate> out;
+  for (Kept& k : kept) out.push_back(std::move(k.cand));
+  std::sort(out.begin(), out.end(), [&](const Candidate& x, const Candidate& y) {
+    if (x.action.direct != y.action.direct) return x.action.direct;
+    return x.action.op != y.action.op ? x.action.op < y.action.op : IntegralLess{}(x.action.seed, y.action.seed);
+  });
+  return out;
+}
+
 // The state a job starts from: x alone, expressed through the carried state's table if any
 // (which is taken).
 ReductionState start_state(const FamilyContext& ctx, const Integral& x, std::optional<ReductionState>* warm) {
@@ -81,6 +159,20 @@ ReductionState start_state(const FamilyContext& ctx, const Integral& x, std::opt
   warm->reset();
   s.restart(Expression::single(x));
   return s;
+}
+
+// Pressed: stream candidates (dropping the cached resolutions); past the budget, give up.
+bool within_budget(std::vector<Node>& beam, const MemoryMeter* meter, JobOutcome& out) {
+  if (!meter || !meter->pressed()) return true;
+  for (Node& nd : beam)
+    if (!nd.state.streaming()) nd.state.set_streaming(true);
+  if (!meter->over_budget()) return true;
+  std::size_t keys = 0;
+  for (const Node& nd : beam) keys += nd.state.table().size();
+  out.why = JobFailure::memory;
+  out.failure = "its state (" + std::to_string(keys) + " table keys, " + format_size(meter->bytes()) +
+                ") exceeds the worker's memory budget of " + format_size(meter->budget());
+  return false;
 }
 
 }  // namespace
@@ -98,7 +190,6 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
                        std::optional<ReductionState>* warm) {
   const int n = ctx.n();
   const SectorId sec = sector_of(x, n);
-  const LaportaOrder& order = ctx.order();
   JobOutcome out;
   std::vector<Node> beam;
   if (opt.width != 1) warm = nullptr;
@@ -120,10 +211,13 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   int since_best = 0;
   for (int step = 0; step < opt.max_steps; ++step) {
     ++out.stats.steps;
+    if (!within_budget(beam, opt.meter, out)) return out;
+    if (beam[0].state.streaming()) ++out.stats.streamed_steps;
     exps.clear();
     for (std::size_t i = 0; i < beam.size(); ++i) {
       for (const Integral& t : targets_of(ctx, beam[i].state, opt.tied_targets)) {
-        Expansion e{i, t, beam[i].state.candidates(t, region)};
+        const ReductionState& st = beam[i].state;
+        Expansion e{i, t, st.streaming() ? lightest_candidates(ctx, st, t, sec, region, opt) : st.candidates(t, region)};
         if (!e.cands.empty()) exps.push_back(std::move(e));
       }
       ++out.stats.states_expanded;
@@ -140,18 +234,11 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     std::vector<long> base_total(exps.size());
     for (std::size_t ei = 0; ei < exps.size(); ++ei) {
       const Expansion& e = exps[ei];
-      OrderKey base{};
-      long total = 0;
-      for (auto& [y, c] : beam[e.node].state.expression().terms()) {
-        if (ctx.is_master(y) || y == e.target) continue;
-        const OrderKey k = order.key(y);
-        if (base < k) base = k;
-        if (sector_of(y, n) == sec) total += weight(y, n);
-      }
-      base_total[ei] = total;
+      const Base base = base_of(ctx, beam[e.node].state, e.target, sec);
+      base_total[ei] = base.total;
       for (std::size_t ci = 0; ci < e.cands.size(); ++ci) {
         const OrderKey& top = e.cands[ci].top;
-        children.push_back(Child{ei, ci, kUnscored, base < top ? top : base, kHeavy});
+        children.push_back(Child{ei, ci, kUnscored, base.top < top ? top : base.top, kHeavy});
       }
     }
     // The summed weight, where it can matter: every child under `total`; under `both`, only those
@@ -168,15 +255,8 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       for (Child& ch : children) {
         if (opt.ranking == BeamRanking::both && limit < ch.max_key) continue;
         const Expansion& e = exps[ch.expansion];
-        const auto& et = beam[e.node].state.expression().terms();
-        long tot = base_total[ch.expansion];
-        std::size_t j = 0;  // both term lists are sorted: walk the expression alongside
-        for (auto& [y, c] : e.cands[ch.cand].equation->terms()) {
-          if (y == e.target || sector_of(y, n) != sec || ctx.is_master(y)) continue;
-          while (j < et.size() && IntegralLess{}(et[j].first, y)) ++j;
-          if (j == et.size() || !(et[j].first == y)) tot += weight(y, n);
-        }
-        ch.total = tot;
+        ch.total = total_after(ctx, beam[e.node].state, e.target, sec, base_total[ch.expansion],
+                               *e.cands[ch.cand].equation);
       }
     }
     // max: the highest integral left, then the score; total: the summed weight, then the score;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "algebra/expression.hpp"
+#include "memory/meter.hpp"
 #include "policy/policy.hpp"
 #include "search/reduction_state.hpp"
 
@@ -37,6 +38,10 @@ struct BeamOptions {
   // Seeds are bounded by the job integral's r and s plus these (negative: unbounded), as a
   // Laporta system's are. Within a region where the integral is reducible, every search succeeds.
   int seed_r_extra = 0, seed_s_extra = 0;
+  // The worker's memory meter (may be null). Past its budget the search streams its candidates
+  // instead of caching resolved equations (same path, more time); a job whose own table still
+  // exceeds the budget fails with JobFailure::memory.
+  MemoryMeter* meter = nullptr;
 };
 
 // One applied identity: template `action.op` at `action.seed`, solved for `target`.
@@ -47,11 +52,12 @@ struct PathStep {
 
 struct BeamStats {
   std::size_t steps = 0, policy_calls = 0, states_expanded = 0;
+  std::size_t streamed_steps = 0;  // steps taken streaming candidates (at the memory budget)
 };
 
 // Why a search ended unsolved: the cure differs. No action left means the seed region is too
 // small; the step limit means the search was still going (a wider region would only lengthen it).
-enum class JobFailure { none, no_action, step_limit, no_progress };
+enum class JobFailure { none, no_action, step_limit, no_progress, memory };
 
 struct JobOutcome {
   bool solved = false;

@@ -172,14 +172,17 @@ struct ReductionState::ResolvedCache {
     Integral top_x[2]{};             // ... and which integrals they are
   };
   SeedRegion region;  // the region the equations were gathered in
-  std::vector<Entry> entries;
-  std::unordered_map<std::pair<int, Integral>, std::uint32_t, ActionHash> ids;  // (op, seed) -> entry
+  std::vector<Entry, Metered<Entry>> entries;
+  template <class K, class V, class H>
+  using Map = std::unordered_map<K, V, H, std::equal_to<K>, Metered<std::pair<const K, V>>>;
+  using Ids = std::vector<std::uint32_t, Metered<std::uint32_t>>;
+  Map<std::pair<int, Integral>, std::uint32_t, ActionHash> ids;  // (op, seed) -> entry
   // non-master integral -> entries whose equation holds or held it: a step touches only those.
   // Appended to, never searched: terms cancel and come back often, so a list may repeat an id or
   // name one that no longer holds the integral; a step sorts its target's list and checks each
   // equation. The lists are rebuilt once the terms that appeared since the last rebuild outnumber
   // the live ones, which keeps them under twice the live terms (four bytes an id).
-  std::unordered_map<Integral, std::vector<std::uint32_t>, IntegralHash> holders;
+  Map<Integral, Ids, IntegralHash> holders;
   std::size_t live = 0, churn = 0;  // terms in the equations; terms added to them since the rebuild
   void rebuild_holders(const FamilyContext& ctx) {
     holders.clear();
@@ -192,12 +195,12 @@ struct ReductionState::ResolvedCache {
     for (auto& [y, c] : entries[id].eq->terms())
       if (!ctx.is_master(y)) holders[y].push_back(id);
   }
-  std::unordered_set<Integral, IntegralHash> expanded;  // keys whose surrounding equations are all in entries
+  std::unordered_set<Integral, IntegralHash, std::equal_to<Integral>, Metered<Integral>> expanded;  // keys whose surrounding equations are all in entries
 };
 
 namespace {
 
-void sorted_unique(std::vector<std::uint32_t>& ids) {
+void sorted_unique(ReductionState::ResolvedCache::Ids& ids) {
   if (!std::is_sorted(ids.begin(), ids.end())) std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
 }
@@ -223,7 +226,62 @@ void summarize(const FamilyContext& ctx, ReductionState::ResolvedCache::Entry& e
 
 }  // namespace
 
+namespace {
+
+// A fixed order: direct ones first, then by identity and seed.
+void sort_candidates(std::vector<Candidate>& cands) {
+  std::sort(cands.begin(), cands.end(), [&](const Candidate& x, const Candidate& y) {
+    if (x.action.direct != y.action.direct) return x.action.direct;
+    return x.action.op != y.action.op ? x.action.op < y.action.op : IntegralLess{}(x.action.seed, y.action.seed);
+  });
+}
+
+// The highest non-master of an equation other than `target` (all-zero: none).
+OrderKey top_other_than(const FamilyContext& ctx, const Expression& eq, const Integral& target) {
+  OrderKey top{};
+  for (auto& [x, c] : eq.terms())
+    if (!(x == target) && !ctx.is_master(x) && top < ctx.order().key(x)) top = ctx.order().key(x);
+  return top;
+}
+
+}  // namespace
+
+void ReductionState::set_streaming(bool on) const {
+  streaming_ = on;
+  if (on) drop_resolved();
+}
+
+void ReductionState::stream_candidates(const Integral& target, const SeedRegion& region,
+                                       const std::function<void(Candidate&&)>& keep) const {
+  const IdentitySet& ids = ctx_->identities();
+  const int n = ctx_->n();
+  std::unordered_set<std::pair<int, Integral>, ActionHash> seen;  // an action met around two centers
+  auto around = [&](const Integral& center, bool direct) {
+    for (int op = 0; op < ids.size(); ++op)
+      for (int k = 0; k < ids.terms(op); ++k) {
+        Action a{op, center, direct};
+        const auto& sh = ids.shift(op, k);
+        for (int i = 0; i < n; ++i) a.seed.a[i] = static_cast<std::int8_t>(center.a[i] - sh[i]);
+        if (!region.contains(a.seed, n) || !seen.insert({op, a.seed}).second) continue;
+        Candidate c;
+        if (!candidate(target, a, c)) continue;
+        c.top = top_other_than(*ctx_, *c.equation, target);
+        keep(std::move(c));
+      }
+  };
+  around(target, true);
+  for (const Integral& key : table_.keys_using(target)) around(key, false);
+}
+
 std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region) const {
+  const MemoryMeter* meter = current_meter();
+  if (!streaming_ && meter && meter->pressed()) set_streaming(true);
+  if (streaming_) {
+    std::vector<Candidate> out;
+    stream_candidates(target, region, [&](Candidate&& c) { out.push_back(std::move(c)); });
+    sort_candidates(out);
+    return out;
+  }
   const IdentitySet& ids = ctx_->identities();
   const int n = ctx_->n();
   ResolvedCache& rc = *resolved_;
@@ -234,9 +292,13 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
   // Every equation that can contain the target after substitution is seeded around the target
   // (direct) or around a key whose value contains it (indirect): gather those not met yet.
   std::vector<std::uint32_t> direct;
+  // The cache may not carry the worker past its budget: at the budget it is dropped and this
+  // step streams.
+  bool over = false;
   auto gather = [&](const Integral& center, bool is_direct) {
-    for (int op = 0; op < ids.size(); ++op)
-      for (int k = 0; k < ids.terms(op); ++k) {
+    for (int op = 0; op < ids.size() && !over; ++op)
+      for (int k = 0; k < ids.terms(op) && !over; ++k) {
+        over = meter && meter->pressed();
         Action a{op, center, is_direct};
         const auto& sh = ids.shift(op, k);
         for (int i = 0; i < n; ++i) a.seed.a[i] = static_cast<std::int8_t>(center.a[i] - sh[i]);
@@ -258,14 +320,15 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
   };
   gather(target, true);
   for (const Integral& key : table_.keys_using(target))
-    if (rc.expanded.insert(key).second) gather(key, false);
+    if (!over && rc.expanded.insert(key).second) gather(key, false);
+  if (over) return candidates(target, region);  // now streaming
   std::sort(direct.begin(), direct.end());
 
   // Valid: contains the target, and nothing outside the target's sector and its subsectors.
   const SectorId sec = sector_of(target, n);
   std::vector<Candidate> out;
   if (auto it = rc.holders.find(target); it != rc.holders.end()) {
-    std::vector<std::uint32_t>& ids = it->second;
+    ResolvedCache::Ids& ids = it->second;
     sorted_unique(ids);
     // Drop the ids whose equation no longer holds the target (apply reads the same list).
     auto stale = [&](std::uint32_t id) { return !rc.entries[id].eq->contains(target); };
@@ -277,11 +340,7 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
       out.push_back(Candidate{Action{e.op, e.seed, std::binary_search(direct.begin(), direct.end(), id)}, e.eq, top});
     }
   }
-  // A fixed order: direct ones first, then by identity and seed.
-  std::sort(out.begin(), out.end(), [&](const Candidate& x, const Candidate& y) {
-    if (x.action.direct != y.action.direct) return x.action.direct;
-    return x.action.op != y.action.op ? x.action.op < y.action.op : IntegralLess{}(x.action.seed, y.action.seed);
-  });
+  sort_candidates(out);
   return out;
 }
 
@@ -299,7 +358,7 @@ void ReductionState::apply(const Integral& target, const Candidate& c) {
   } else if (auto it = resolved_->holders.find(target); it != resolved_->holders.end()) {
     // Only the equations that hold the target change; the target never comes back (it is a key).
     ResolvedCache& rc = *resolved_;
-    std::vector<std::uint32_t> ids = std::move(it->second);
+    ResolvedCache::Ids ids = std::move(it->second);
     rc.holders.erase(it);
     sorted_unique(ids);
     std::vector<Integral> appeared, cancelled;
@@ -409,6 +468,6 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
 
 std::size_t ReductionState::resolved_terms() const { return resolved_->live; }
 
-void ReductionState::drop_resolved() { resolved_ = std::make_shared<ResolvedCache>(); }
+void ReductionState::drop_resolved() const { resolved_ = std::make_shared<ResolvedCache>(); }
 
 }  // namespace sailir

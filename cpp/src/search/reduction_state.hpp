@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,7 +131,7 @@ class ReductionState {
   std::size_t resolved_terms() const;
   std::size_t table_terms() const;
   // Forgets the resolved equations, keeping the table: they are gathered again when needed.
-  void drop_resolved();
+  void drop_resolved() const;
   const SubstitutionTable& table() const { return table_; }
 
   // The highest non-master of the expression in the Laporta order; empty when only masters remain.
@@ -138,6 +139,14 @@ class ReductionState {
   // Every valid action for `target` with its seed in `region`, direct ones first, without
   // duplicates, in a fixed order.
   std::vector<Candidate> candidates(const Integral& target, const SeedRegion& region = {}) const;
+  // The same candidates one at a time, each resolved afresh and handed to `keep` (in no fixed
+  // order), without the resolved equations' cache: what a worker does when its memory budget
+  // presses, trading a resolution per candidate and step for the cache's memory.
+  void stream_candidates(const Integral& target, const SeedRegion& region,
+                         const std::function<void(Candidate&&)>& keep) const;
+  // Streaming: the cache is dropped and candidates() streams too (then sorts what it got).
+  void set_streaming(bool on) const;  // const: the cache is not the state's value
+  bool streaming() const { return streaming_; }
   // Solves the candidate's equation for the target, records it in the table and substitutes it
   // into the expression.
   void apply(const Integral& target, const Candidate& c);
@@ -152,7 +161,8 @@ class ReductionState {
   const FamilyContext* ctx_;
   Expression expr_;
   SubstitutionTable table_;
-  std::shared_ptr<ResolvedCache> resolved_;
+  mutable std::shared_ptr<ResolvedCache> resolved_;
+  mutable bool streaming_ = false;
 };
 
 }  // namespace sailir
