@@ -1,7 +1,9 @@
 // sailir-reduce: the native command line. Exit codes (also in --help): 0 success, 1 internal
 // error, 2 bad input, 3 not reduced, 4 verification disagreed, 5-9 particular bad inputs.
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +22,7 @@
 #include "output/writers.hpp"
 #include "policy/policy.hpp"
 #include "reconstruct/reconstruct.hpp"
+#include "scheduler/job_store.hpp"
 #include "scheduler/request_checks.hpp"
 
 namespace {
@@ -34,6 +37,24 @@ constexpr int kExitMissingFile = 7;
 constexpr int kExitBadPolicyFile = 8;
 constexpr int kExitPolicyMismatch = 9;
 constexpr int kExitNotWritten = 10;  // an output file could not be written (checked up front: 2)
+constexpr int kExitMemoryLimit = 11;
+
+// SIGINT / SIGTERM: the learned run stops at its next step (the handler only sets a flag; a
+// second signal ends the process at once, as the handler is reset).
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+extern "C" void on_stop_signal(int sig) {
+  g_signal.store(sig);
+  g_stop.store(true);
+}
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
 
 const char* kUsage = R"(usage: sailir-reduce [options] INTEGRAL...
        sailir-reduce --analytic [--method laporta|learned] [--point NAME=VALUE,...] INTEGRAL...
@@ -72,6 +93,14 @@ options:
                        100000)
   --cluster ADDRESS    analytic: probes on a Dask scheduler; run the command as `sailir reduce`
                        (the Python front end holds the Dask client)
+  --memo-memory SIZE   learned: memory for finished jobs' values (default 32M); beyond it they go
+                       to the checkpoint (or a temporary store) and are read back when needed
+  --checkpoint DIR     learned: record finished jobs in DIR (SQLite) as they finish; rerunning
+                       the same command with the same DIR resumes. Ctrl-C or SIGTERM stops the
+                       run, says how to resume, and exits 130 or 143
+  --memory-limit SIZE  memory a Laporta run may use (also the learned method's fallback and
+                       --verify); a system beyond it stops at once, naming the size it would
+                       need (default: 75% of the memory available)
   --save-path FILE     save the recording: the equations the result needs, in elimination order
                        (either method; replayable at any prime and point without a policy)
   --replay FILE        recompute a saved recording (or a learned path of sailir 0.1) at --prime
@@ -97,7 +126,8 @@ exit status: 0 success, 1 internal error, 2 bad input (also a corrupt recording 
   another family), 3 reduction not completed (also an unconverged reconstruction),
   4 --verify disagreed (the result is still written), 5 malformed integral, 6 bad prime,
   7 missing or unreadable input file, 8 corrupt policy file, 9 policy made for another family,
-  10 the result could not be written (a full disk: the message names the file that keeps it)
+  10 the result could not be written (a full disk: the message names the file that keeps it),
+  11 beyond the memory limit, 130/143 interrupted by SIGINT/SIGTERM
 )";
 
 struct BadInput : std::runtime_error {
@@ -215,6 +245,9 @@ bool parse_args(int argc, char** argv, Command& cmd, sailir::EngineOptions& opt)
     else if (name == "--no-fallback") opt.learned.fallback = false;
     else if (name == "--verify") opt.learned.verify = true;
     else if (name == "--memory-per-worker") opt.learned.memory_per_worker = sailir::parse_size(value());
+    else if (name == "--memo-memory") opt.learned.memo_memory = sailir::parse_size(value());
+    else if (name == "--checkpoint") opt.learned.checkpoint = value();
+    else if (name == "--memory-limit") opt.memory_limit = sailir::parse_size(value());
     else if (name == "--save-path") cmd.save_path = value();
     else if (name == "--replay") cmd.replay_file = value();
     else if (name == "--analytic") opt.analytic = true;
@@ -282,6 +315,10 @@ int run(int argc, char** argv) {
     opt.learned.progress = learned_progress(t0);
   }
   if (cmd.replay_file.empty() && cmd.integrals.empty()) throw BadInput("no integral to reduce (see --help)");
+  if (opt.method == "learned" && cmd.replay_file.empty()) {
+    opt.learned.stop = &g_stop;
+    install_stop_handlers();
+  }
   EngineResult res = cmd.replay_file.empty()
                          ? engine.reduce(cmd.integrals, opt)
                          : engine.replay(read_text(cmd.replay_file, "replay"), cmd.integrals, opt);
@@ -339,6 +376,13 @@ int main(int argc, char** argv) {
     return fail("error", e, kExitBadInput);
   } catch (const sailir::UnreducedError& e) {
     return fail("error", e, kExitNotReduced);
+  } catch (const sailir::CheckpointError& e) {
+    return fail("error", e, kExitBadInput);
+  } catch (const sailir::MemoryLimitError& e) {
+    return fail("error", e, kExitMemoryLimit);
+  } catch (const sailir::Interrupted& e) {
+    std::fprintf(stderr, "sailir-reduce: %s\n", e.what());
+    return 128 + (g_signal.load() ? g_signal.load() : SIGINT);
   } catch (const std::exception& e) {
     return fail("internal error", e, kExitInternal);
   }

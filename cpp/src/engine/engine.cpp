@@ -91,6 +91,8 @@ ReductionRequest Engine::request(const std::vector<std::string>& integrals, cons
   req.options.r_extra = o.r_extra;
   req.options.s_extra = o.s_extra;
   req.options.progress = o.progress;
+  const std::size_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
+  req.options.memory_limit = o.check && o.threads >= 2 ? limit / 2 : limit;
   return req;
 }
 

@@ -26,6 +26,10 @@ struct EngineOptions {
   bool check = true;   // numeric: a second prime (learned: a replay there)
   int threads = 2;
   int r_extra = 0, s_extra = 0;
+  // Laporta (and the learned method's fallback and --verify): the memory a run may use; a
+  // system beyond it stops at once, naming the size it would need. 0: 75% of the memory this
+  // machine has available. With the check prime running beside the first, each gets half.
+  std::size_t memory_limit = 0;
   std::string policy;  // learned: a policy file; "" for the one shipped with the family
   const Policy* loaded_policy = nullptr;  // learned: a policy already loaded (then `policy` is ignored)
   LearnedOptions learned;

@@ -1,11 +1,69 @@
 #include "laporta/laporta.hpp"
 
+#include "memory/meter.hpp"
+
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
 
 #include "laporta/seeds.hpp"
 
 namespace sailir {
+
+namespace {
+
+// The memory model of a sector system, calibrated on trianglebox (sectors of 3 to 6 lines, up to
+// 3.3e6 equations; see estimate_bytes). Bytes per generated equation with its columns where no
+// fill-in happens (measured 284-336):
+constexpr double kBytesPerEquation = 400;
+constexpr double kBytesPerTerm = 12;  // a stored row entry: column and value
+// Stored terms per equation per nonzero direct subsector, over (smax + 1)^((m + 1) / 2) for m
+// propagators outside the sector (measured 0.3-1.7, most near 1).
+constexpr double kFill = 1.2;
+
+std::size_t saturate(double bytes) {
+  return bytes >= 1.8e19 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(bytes);
+}
+
+// "1500", "1.3e9": counts too large for an integer type read as powers of ten.
+std::string format_count(double x) {
+  char buf[32];
+  if (x < 1e6) {
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+  } else {
+    const int e = static_cast<int>(std::floor(std::log10(x)));
+    double m = std::round(x / std::pow(10.0, e) * 10) / 10;
+    std::snprintf(buf, sizeof buf, "%.1fe%d", m, e);
+  }
+  return buf;
+}
+
+MemoryLimitError memory_error(SectorId s, std::size_t needed, double seeds, std::size_t limit,
+                              const std::string& detail) {
+  return MemoryLimitError("the Laporta system for sector " + std::to_string(s) + " would need about " +
+                              format_size(needed) + " (" + format_count(seeds) + " seeds" + detail +
+                              "), beyond the memory limit of " + format_size(limit) +
+                              "; raise --memory-limit or reduce fewer/lighter integrals",
+                          needed, limit);
+}
+
+}  // namespace
+
+std::size_t default_memory_limit() {
+  std::ifstream in("/proc/meminfo");
+  std::string line;
+  unsigned long long kb = 0;
+  while (std::getline(in, line))
+    if (std::sscanf(line.c_str(), "MemAvailable: %llu kB", &kb) == 1) return static_cast<std::size_t>(kb / 4 * 3 * 1024);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  return static_cast<std::size_t>(pages) / 4 * 3 * static_cast<std::size_t>(page);
+}
 
 LaportaReducer::LaportaReducer(const FamilyDef& family, const NumericPoint& point, u64 prime,
                                std::vector<Integral> preferred)
@@ -230,6 +288,25 @@ void LaportaReducer::restart_with_deeper_masters() {
 std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_once(const std::vector<Integral>& targets,
                                                                           const LaportaOptions& opt) {
   masters();
+  std::vector<Integral> added;
+  try {
+    make_rules(targets, opt, added);
+  } catch (...) {
+    // Those rules refer to integrals left unreduced: dropped, the next call reduces them again.
+    for (const Integral& x : added) {
+      rules_.erase(x);
+      rule_src_.erase(x);
+    }
+    throw;
+  }
+  std::vector<std::vector<std::pair<int, u64>>> out;
+  for (const Integral& x : targets) out.push_back(compose(x));
+  return out;
+}
+
+// Rules for the targets and, sector by sector downwards, for the integrals those rules need.
+void LaportaReducer::make_rules(const std::vector<Integral>& targets, const LaportaOptions& opt,
+                                std::vector<Integral>& added) {
   const int n = family_.n;
   // Needed integrals per sector, processed from the most complex sector down.
   auto sector_rank = [](SectorId s) { return std::make_pair(lines_of(s), s); };
@@ -246,6 +323,7 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_once(const 
     std::vector<Integral> todo(node.mapped().begin(), node.mapped().end());
     if (is_zero_sector(s)) {
       for (const Integral& x : todo) rules_[x] = {};
+      added.insert(added.end(), todo.begin(), todo.end());
       continue;
     }
     int rmax = lines_of(s), smax = 0;
@@ -272,6 +350,7 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_once(const 
       SolveOptions with;
       with.incoming = &incoming;
       with.trace = trace_;
+      guard_memory(s, rmax, smax, incoming.size(), opt, with);
       sys.solve(rmax, smax, with);
       const auto& st = sys.stats();
       stats_.seeds += st.seeds;
@@ -306,6 +385,7 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_once(const 
           for (const Term& term : e)
             if (sector_of(term.integral, n) != s) want(term.integral);
           rules_[x] = std::move(e);
+          added.push_back(x);
         }
         stats_.integrals_reduced += found.size();
         break;
@@ -315,10 +395,34 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_once(const 
       ++stats_.widenings;
     }
   }
+}
 
-  std::vector<std::vector<std::pair<int, u64>>> out;
-  for (const Integral& x : targets) out.push_back(compose(x));
-  return out;
+// Peak bytes of a sector system: its equations (seeds times identities, plus the incoming
+// relations) times the bytes each holds, itself and through the row it leaves after fill-in.
+// Fill-in comes from subsector integrals in the rows' tails, so it grows with the nonzero direct
+// subsectors and the numerator powers: on trianglebox it was near-independent of r.
+double LaportaReducer::estimate_bytes(SectorId s, int rmax, int smax, std::size_t incoming) {
+  const int n = family_.n;
+  int tails = 0;
+  for (SectorId rest = s; rest; rest &= rest - 1)
+    if (!is_zero_sector(s & ~(rest & -rest))) ++tails;
+  const int others = n - lines_of(s);
+  const double fill = kFill * tails * std::pow(smax + 1.0, (others + 1) / 2.0);
+  const double equations = sector_seed_count(s, n, rmax, smax) * ids_->size() + static_cast<double>(incoming);
+  return equations * (kBytesPerEquation + kBytesPerTerm * fill);
+}
+
+void LaportaReducer::guard_memory(SectorId s, int rmax, int smax, std::size_t incoming, const LaportaOptions& opt,
+                                  SolveOptions& with) {
+  with.memory_check = nullptr;
+  const std::size_t limit = opt.memory_limit;
+  if (limit == 0) return;
+  const double seeds = sector_seed_count(s, family_.n, rmax, smax);
+  const double estimate = estimate_bytes(s, rmax, smax, incoming);
+  if (estimate > static_cast<double>(limit)) throw memory_error(s, saturate(estimate), seeds, limit, "");
+  with.memory_check = [=](std::size_t now, std::size_t projected) {
+    if (now > limit) throw memory_error(s, projected, seeds, limit, ", " + format_size(now) + " in use already");
+  };
 }
 
 // Coefficients of x over the masters, substituting sector rules downwards (memoised).

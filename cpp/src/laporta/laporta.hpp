@@ -31,10 +31,24 @@ struct DependentBasisError : UnreducedError {
   using UnreducedError::UnreducedError;
 };
 
+// A sector system that would not fit in LaportaOptions::memory_limit: thrown before it is
+// generated (from an estimate) or during its elimination (from its size then).
+struct MemoryLimitError : std::runtime_error {
+  MemoryLimitError(const std::string& what, std::size_t needed, std::size_t limit)
+      : std::runtime_error(what), needed(needed), limit(limit) {}
+  std::size_t needed;  // bytes, an estimate
+  std::size_t limit;   // bytes
+};
+
+// A safe share of this machine: 75% of MemAvailable (/proc/meminfo), else of the physical
+// memory; 0 (no limit) when neither is known.
+std::size_t default_memory_limit();
+
 struct LaportaOptions {
   int r_extra = 0;  // seed bounds beyond the largest r and s that a sector needs
   int s_extra = 0;
   int max_widenings = 2;  // automatic retries of a sector with r and s one larger
+  std::size_t memory_limit = 0;  // bytes a sector system may hold; 0: no limit
   std::function<void(const std::string&)> progress;  // may be empty
 };
 
@@ -85,6 +99,14 @@ class LaportaReducer {
   const std::vector<std::pair<int, u64>>& compose(const Integral& x);
   std::uint32_t keep_trace(SectorSystem& sys, SectorId s);
   std::vector<std::vector<std::pair<int, u64>>> reduce_once(const std::vector<Integral>& targets, const LaportaOptions& opt);
+  // Adds the rules the targets need; `added` gets the integrals given rules.
+  void make_rules(const std::vector<Integral>& targets, const LaportaOptions& opt, std::vector<Integral>& added);
+  // The estimated peak bytes of sector s's system with these seed bounds and incoming relations.
+  double estimate_bytes(SectorId s, int rmax, int smax, std::size_t incoming);
+  // Throws MemoryLimitError when that estimate exceeds opt.memory_limit; else arms `with` to
+  // check the real size during the elimination.
+  void guard_memory(SectorId s, int rmax, int smax, std::size_t incoming, const LaportaOptions& opt,
+                    SolveOptions& with);
   void restart_with_deeper_masters();
 
   const FamilyDef& family_;

@@ -39,6 +39,10 @@ struct SolveOptions {
   std::function<bool(const Integral&)> keep_relation_term;
   bool pivot_everywhere = false;  // pivot on subsector integrals too (one system over all sectors)
   bool trace = false;  // remember where each row came from and which rows reduced it (trace())
+  // Called before the elimination and every few thousand equations of it with the bytes the
+  // system holds and a projection of its peak. It may throw: the system stays destructible and
+  // can be solved again.
+  std::function<void(std::size_t now, std::size_t projected)> memory_check;
 };
 
 // An equation that became a row of the elimination: identity `templ` at `seed`, solved for `lead`.
@@ -89,6 +93,8 @@ class SectorSystem {
   bool reduce(const Integral& x, std::vector<Term>& out, std::vector<std::uint32_t>* used = nullptr);
 
   const SystemStats& stats() const { return stats_; }
+  // Bytes the equations, rows and columns hold now (an estimate from their sizes).
+  std::size_t memory_bytes() const;
 
  private:
   using SparseRow = std::vector<std::pair<std::uint32_t, u64>>;  // (column, coefficient)
@@ -103,6 +109,8 @@ class SectorSystem {
   // Reduces the accumulator; `used` (may be null) gets the rows subtracted, in order.
   void scan_reduce(std::vector<std::pair<std::uint32_t, u64>>& out, std::vector<std::uint32_t>* used = nullptr);
   void load(std::uint32_t col, u64 val);
+  std::size_t row_bytes() const;
+  void check_memory(const SolveOptions& opt, std::size_t done, std::size_t total) const;
 
   const IdentitySet& ids_;
   const LaportaOrder& order_;
@@ -130,6 +138,7 @@ class SectorSystem {
   std::int64_t top_word_ = -1;      // range of words of bits_ that may be nonzero
   std::int64_t bottom_word_ = INT64_MAX;
   SystemStats stats_;
+  std::size_t equation_bytes_ = 0;  // the generated equations, held through the elimination
 };
 
 }  // namespace sailir

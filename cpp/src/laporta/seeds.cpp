@@ -24,7 +24,24 @@ void distribute(const std::vector<int>& positions, std::size_t k, int extra, int
   }
 }
 
+// Binomial coefficient C(n, k) in doubles (0 for k < 0 or k > n).
+double binomial(int n, int k) {
+  if (k < 0 || k > n) return 0;
+  double c = 1;
+  for (int i = 1; i <= k; ++i) c = c * (n - k + i) / i;
+  return c;
+}
+
 }  // namespace
+
+// Dots: k <= rmax - t units over t lines, C(rmax, t) ways in all; numerators likewise over the
+// other n - t propagators, C(smax + n - t, n - t).
+double sector_seed_count(SectorId sector, int n, int rmax, int smax) {
+  int t = 0;
+  for (int i = 0; i < n; ++i) t += sector >> i & 1;
+  if (rmax < t || smax < 0) return 0;
+  return binomial(rmax, t) * binomial(smax + n - t, n - t);
+}
 
 std::vector<Integral> sector_seeds(SectorId sector, int n, int rmax, int smax) {
   std::vector<int> lines, others;

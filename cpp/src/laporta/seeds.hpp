@@ -10,4 +10,8 @@ namespace sailir {
 
 std::vector<Integral> sector_seeds(SectorId sector, int n, int rmax, int smax);
 
+// How many seeds sector_seeds() returns, counted in closed form (no enumeration): for bounds in
+// the hundreds the count exceeds any integer type, hence a double.
+double sector_seed_count(SectorId sector, int n, int rmax, int smax);
+
 }  // namespace sailir

@@ -68,7 +68,7 @@ std::string format_size(std::size_t bytes) {
   int u = 0;
   while (v >= 1024 && u < 4) v /= 1024, ++u;
   char buf[32];
-  std::snprintf(buf, sizeof buf, v < 10 && u > 0 ? "%.1f %s" : "%.0f %s", v, units[u]);
+  std::snprintf(buf, sizeof buf, v < 100 ? "%.3g %s" : "%.0f %s", v, units[u]);
   return buf;
 }
 

@@ -113,6 +113,7 @@ struct Scratch {
 
 struct Policy::Impl {
   std::string origin;
+  std::string content_hash;  // of the file's bytes
   std::map<std::string, std::string> meta;
   std::size_t params = 0;
   Config cfg;
@@ -146,7 +147,7 @@ struct Policy::Impl {
   }
 };
 
-Policy::Impl::Impl(std::string_view bytes, std::string origin_) : origin(std::move(origin_)) {
+Policy::Impl::Impl(std::string_view bytes, std::string origin_) : origin(std::move(origin_)), content_hash(fnv1a_hex(bytes)) {
   const OnnxModel model = read_onnx(bytes, origin);
   for (auto& [k, v] : model.metadata)
     if (k.starts_with(kPrefix)) meta.emplace(k.substr(kPrefix.size()), v);
@@ -453,6 +454,8 @@ Policy Policy::builtin(const std::string& family_name) {
 }
 
 const std::map<std::string, std::string>& Policy::metadata() const { return impl_->meta; }
+
+const std::string& Policy::content_hash() const { return impl_->content_hash; }
 
 const std::string& Policy::family_name() const {
   static const std::string none;

@@ -53,6 +53,7 @@ class Policy {
   // ("family", "family_hash", "config", ...).
   const std::map<std::string, std::string>& metadata() const;
   const std::string& family_name() const;
+  const std::string& content_hash() const;  // of the policy file's bytes (checkpoints name it)
   std::size_t parameters() const;
 
   // Throws PolicyMismatchError (one line: what differs, policy value vs family value) unless

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "laporta/laporta.hpp"
+#include "scheduler/job_store.hpp"
 
 namespace sailir {
 
@@ -67,9 +68,13 @@ using JobQueue = std::set<std::pair<OrderKey, Integral>, JobOrder>;
 // finished jobs into the targets' expressions (reduce_targets).
 class JobScheduler {
  public:
+  // `store` (may be null): finished jobs from an earlier run are taken from it, new ones written
+  // to it as they finish.
   JobScheduler(const FamilyDef& family, const ReductionRequest& req, const FamilyContext& ctx, const Policy& policy,
-               const LearnedOptions& opt)
-      : ctx_(ctx), policy_(policy), opt_(opt), fallback_(family, req), memo_meter_(new_meter(0)) {
+               const LearnedOptions& opt, JobStore* store)
+      : ctx_(ctx), policy_(policy), opt_(opt), fallback_(family, req), memo_meter_(new_meter(opt.memo_memory)),
+        store_(store) {
+    if (store_) resume();
     const int workers = std::max(1, req.threads);
     carried_.resize(static_cast<std::size_t>(workers));
     for (int i = 0; i < workers; ++i) meters_.push_back(new_meter(opt.memory_per_worker));
@@ -92,17 +97,25 @@ class JobScheduler {
 
   // The value of x (queued first if needed), waiting for its job. Throws UnreducedError when
   // the job failed and no fallback was allowed.
+  // The value stays in memory until release(x). Throws Interrupted once a stop was requested.
   const Expression& value(const Integral& x) {
     request(x);
     std::unique_lock lock(mu_);
     Entry& e = memo_.at(x);
     if (e.state == State::done) ++stats_.memo_hits;
     while (e.state != State::done && e.state != State::failed) {
-      done_cv_.wait_for(lock, std::chrono::milliseconds(500));
+      if (stop_requested()) throw Interrupted(interrupted_message());
+      done_cv_.wait_for(lock, std::chrono::milliseconds(100));
       report_locked();
     }
     if (e.state == State::failed) throw UnreducedError(e.failure);
     if (e.released) throw std::logic_error("job value needed again after its release");
+    if (e.on_disk) {
+      MeterScope memo(memo_meter_);
+      e.value = store_->value(x).value();
+      e.on_disk = false;
+    }
+    e.pinned = true;
     return e.value;
   }
 
@@ -112,6 +125,7 @@ class JobScheduler {
     Entry& e = memo_.at(x);
     e.value = Expression();
     e.released = true;
+    e.pinned = false;
   }
 
   LearnedStats stats() {
@@ -119,6 +133,8 @@ class JobScheduler {
     LearnedStats st = stats_;
     for (const MemoryMeter* m : meters_) st.worker_peak_bytes = std::max(st.worker_peak_bytes, m->high_water());
     st.memo_peak_bytes = memo_meter_->high_water();
+    st.resumed_jobs = resumed_;
+    st.spilled_values = spilled_;
     return st;
   }
   // Job values and the targets' expressions are charged here, not to the workers.
@@ -143,7 +159,56 @@ class JobScheduler {
     PathJob path;
     std::string failure;
     bool released = false;
+    bool on_disk = false;  // the value is in the store only (the memo overflowed)
+    bool pinned = false;   // handed out by value(): stays in memory until released
   };
+
+  bool stop_requested() const { return opt_.stop && opt_.stop->load(); }
+  std::string interrupted_message() const {
+    const std::string done = std::to_string(finished_.size()) + " finished jobs";
+    if (store_ && !temporary_store_)
+      return "interrupted; " + done + " are saved in the checkpoint " + store_->dir() +
+             ": rerun the same command to resume";
+    return "interrupted; " + done + " are lost (run with --checkpoint DIR to be able to resume)";
+  }
+
+  // Finished jobs of an earlier run, in the order they finished: done, with their paths.
+  void resume() {
+    MeterScope memo(memo_meter_);
+    for (StoredJob& j : store_->load_all()) {
+      Entry& e = memo_[j.path.integral];
+      e.state = State::done;
+      e.value = std::move(j.value);
+      e.path = std::move(j.path);
+      finished_.push_back(e.path.integral);
+      if (memo_meter_->bytes() > next_spill_at_) spill_locked();
+    }
+    resumed_ = finished_.size();
+  }
+
+  // Past the memo's budget, unpinned values leave memory for the store (a temporary one without
+  // --checkpoint); value() reads them back.
+  void spill_locked() {
+    if (!store_) {
+      temporary_.emplace(ctx_.modulus());
+      store_ = &temporary_->store;
+      temporary_store_ = true;
+      for (std::size_t i = 0; i < finished_.size(); ++i) {
+        const Entry& e = memo_.at(finished_[i]);
+        if (!e.released) store_->put(static_cast<long>(i), e.path, e.value);
+      }
+    }
+    for (const Integral& x : finished_) {
+      Entry& e = memo_.at(x);
+      if (e.released || e.on_disk || e.pinned) continue;
+      e.value = Expression();
+      e.on_disk = true;
+      ++spilled_;
+    }
+    // What cannot leave (the targets' expressions, pinned values) does not make every job spill.
+    const std::size_t quarter = memo_meter_->budget() / 4;
+    next_spill_at_ = std::max(3 * quarter, memo_meter_->bytes() + quarter);
+  }
 
   void request_locked(const Integral& x) {
     if (!memo_.try_emplace(x).second) return;
@@ -213,8 +278,9 @@ class JobScheduler {
     Carry carry;
     std::unique_lock lock(mu_);
     for (;;) {
-      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (stop_) return;
+      work_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_ || !queue_.empty(); });
+      if (stop_ || stop_requested()) return;
+      if (queue_.empty()) continue;
       auto next = pick_locked(me);
       Integral x = next->second;
       queue_.erase(next);
@@ -240,10 +306,12 @@ class JobScheduler {
       if (e.state == State::done) {
         finished_.push_back(x);
         carry.job = carry.state ? static_cast<long>(finished_.size()) - 1 : -1;
+        if (store_) store_->put(static_cast<long>(finished_.size()) - 1, e.path, e.value);
         // The integrals of a job's value are jobs too (unless they cancel in the targets, which is
         // rare): queue them now, so that idle workers need not wait for the substitution.
         for (auto& [y, c] : e.value.terms())
           if (!ctx_.is_master(y)) request_locked(y);
+        if (memo_meter_->bytes() > next_spill_at_) spill_locked();
       }
       done_cv_.notify_all();
     }
@@ -261,6 +329,7 @@ class JobScheduler {
     long after = carry.state ? carry.job : -1;
     BeamOptions beam = opt_.beam;
     beam.meter = &meter;
+    beam.stop = opt_.stop;
     LearnedStats local;
     ++local.jobs;
     std::string why;
@@ -305,6 +374,12 @@ class JobScheduler {
       why = o.failure;
       last = o.why;
       after = -1;  // a failed search used up the carried state: retries start afresh
+      if (o.why == JobFailure::interrupted) {
+        out.state = State::failed;
+        out.failure = "interrupted";
+        merge(local);
+        return out;
+      }
       if (o.why == JobFailure::memory) {
         ++local.memory_failures;
         break;  // afresh it did not fit: wider seeds or more steps would only need more
@@ -360,6 +435,16 @@ class JobScheduler {
   Clock::time_point last_report_{};
   std::vector<MemoryMeter*> meters_;  // per worker
   MemoryMeter* memo_meter_;
+  JobStore* store_;  // the checkpoint, or the memo's temporary overflow, or null
+  struct TemporaryStore {
+    TemporaryDirectory dir;
+    JobStore store;
+    explicit TemporaryStore(nmod_t m) : dir("sailir-memo"), store(dir.path(), "temporary memo", m) {}
+  };
+  std::optional<TemporaryStore> temporary_;
+  bool temporary_store_ = false;
+  std::size_t resumed_ = 0, spilled_ = 0;
+  std::size_t next_spill_at_ = opt_.memo_memory ? opt_.memo_memory / 4 * 3 : SIZE_MAX;
   std::vector<std::thread> threads_;
 };
 
@@ -396,6 +481,16 @@ std::vector<std::vector<std::pair<int, u64>>> substitute(const FamilyContext& ct
   std::vector<std::vector<std::pair<int, u64>>> out;
   for (const Expression& e : exprs) out.push_back(over_masters(ctx, e));
   return out;
+}
+
+// What a checkpoint must have been made for: the values of jobs depend on the family, prime,
+// point and masters; their paths on the policy; the targets name the problem.
+std::string fingerprint(const FamilyContext& ctx, const ReductionRequest& req, const Policy& policy) {
+  std::vector<std::string> masters, targets;
+  for (const Integral& m : ctx.masters()) masters.push_back(format_integral(m, ctx.n()));
+  for (const Integral& t : req.targets) targets.push_back(format_integral(t, ctx.n()));
+  return problem_fingerprint(ctx.family_hash(), req.prime, format_point(req.point), masters, policy.content_hash(),
+                             targets);
 }
 
 ReductionResult base_result(const FamilyContext& ctx, const ReductionRequest& req) {
@@ -487,7 +582,9 @@ LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& re
   LearnedResult out;
   out.result = base_result(ctx, req);
   {
-    JobScheduler jobs(family, req, ctx, policy, opt);
+    std::unique_ptr<JobStore> store;
+    if (!opt.checkpoint.empty()) store = std::make_unique<JobStore>(opt.checkpoint, fingerprint(ctx, req, policy), ctx.modulus());
+    JobScheduler jobs(family, req, ctx, policy, opt, store.get());
     MeterScope memo(jobs.memo_meter());
     out.result.coefficients = substitute(
         ctx, req.targets, [&](const Integral& x) -> const Expression& { return jobs.value(x); },
@@ -561,6 +658,8 @@ ReductionResult learned_output(const LearnedResult& learned, bool verify_request
                     {"memo_peak_mb", double(st.memo_peak_bytes) / (1 << 20)},
                     {"streamed_steps", double(st.streamed_steps)},
                     {"memory_failures", double(st.memory_failures)},
+                    {"resumed_jobs", double(st.resumed_jobs)},
+                    {"spilled_values", double(st.spilled_values)},
                     {"search_seconds", st.search_seconds},
                     {"replay_seconds", st.replay_seconds},
                     {"verify_seconds", st.verify_seconds}};

@@ -6,6 +6,7 @@
 // Laporta reducer at the same prime and point.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <stdexcept>
@@ -26,6 +27,7 @@ struct LearnedProgress {
 };
 
 inline constexpr std::size_t kDefaultMemoryPerWorker = std::size_t{32} << 20;
+inline constexpr std::size_t kDefaultMemoMemory = std::size_t{32} << 20;
 
 struct LearnedOptions {
   BeamOptions beam;
@@ -37,6 +39,15 @@ struct LearnedOptions {
   // candidates instead of caching resolutions, then drops what it carries between jobs; a job
   // whose own table exceeds it fails (and follows the retry rules).
   std::size_t memory_per_worker = kDefaultMemoryPerWorker;
+  // Bytes of job values (and the targets' pending expressions) kept in memory; beyond it values
+  // go to the checkpoint store, or to a temporary one, and are read back when needed.
+  std::size_t memo_memory = kDefaultMemoMemory;
+  // A directory: finished jobs are recorded there as they finish, and a rerun with the same
+  // directory resumes (empty: none). A directory made for another problem is refused.
+  std::string checkpoint;
+  // Set (by a signal handler, say) to stop: the run throws Interrupted; jobs in flight are
+  // abandoned, finished ones are already in the checkpoint.
+  const std::atomic<bool>* stop = nullptr;
   std::function<void(const LearnedProgress&)> progress;  // may be empty; called from one thread
 };
 
@@ -48,6 +59,7 @@ struct LearnedStats {
   // substitution, and the targets' pending expressions); steps taken streaming at the budget,
   // and jobs failed by it.
   std::size_t worker_peak_bytes = 0, memo_peak_bytes = 0, streamed_steps = 0, memory_failures = 0;
+  std::size_t resumed_jobs = 0, spilled_values = 0;  // jobs taken from the checkpoint; values sent to disk
 };
 
 struct LearnedResult {
@@ -61,6 +73,11 @@ struct LearnedResult {
 struct ReplayResult {
   ReductionResult result;
   double seconds = 0;
+};
+
+// A run stopped by LearnedOptions::stop; the message says what was kept and how to resume.
+struct Interrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // A replay that cannot be completed: a step whose identity lost its target, or an integral the

@@ -161,11 +161,25 @@ ReductionState start_state(const FamilyContext& ctx, const Integral& x, std::opt
   return s;
 }
 
-// Pressed: stream candidates (dropping the cached resolutions); past the budget, give up.
-bool within_budget(std::vector<Node>& beam, const MemoryMeter* meter, JobOutcome& out) {
-  if (!meter || !meter->pressed()) return true;
-  for (Node& nd : beam)
-    if (!nd.state.streaming()) nd.state.set_streaming(true);
+// The budget, checked at every step. Pressed, a worker first flushes its cache of resolved
+// equations (it refills with what the job still needs); pressed again soon after, it streams
+// candidates instead of caching them, until memory falls well below the budget. Past the budget
+// with nothing left to drop, the job fails.
+bool within_budget(std::vector<Node>& beam, const MemoryMeter* meter, int step, int& last_flush, JobOutcome& out) {
+  constexpr int kFlushInterval = 16;
+  if (!meter) return true;
+  if (!meter->pressed()) {
+    for (Node& nd : beam)
+      if (nd.state.streaming() && !meter->near_budget(0.4)) nd.state.set_streaming(false);
+    return true;
+  }
+  const bool flush = step - last_flush >= kFlushInterval;
+  last_flush = step;
+  for (Node& nd : beam) {
+    if (nd.state.streaming()) continue;
+    if (flush) nd.state.drop_resolved();
+    else nd.state.set_streaming(true);
+  }
   if (!meter->over_budget()) return true;
   std::size_t keys = 0;
   for (const Node& nd : beam) keys += nd.state.table().size();
@@ -209,9 +223,15 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   if (opt.seed_s_extra >= 0) region.smax = s_of(x, n) + opt.seed_s_extra;
   OrderKey best_max = ctx.order().key(x);
   int since_best = 0;
+  int last_flush = -1000;
   for (int step = 0; step < opt.max_steps; ++step) {
     ++out.stats.steps;
-    if (!within_budget(beam, opt.meter, out)) return out;
+    if (!within_budget(beam, opt.meter, step, last_flush, out)) return out;
+    if (opt.stop && opt.stop->load(std::memory_order_relaxed)) {
+      out.why = JobFailure::interrupted;
+      out.failure = "interrupted";
+      return out;
+    }
     if (beam[0].state.streaming()) ++out.stats.streamed_steps;
     exps.clear();
     for (std::size_t i = 0; i < beam.size(); ++i) {

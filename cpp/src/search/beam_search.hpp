@@ -14,6 +14,7 @@
 // cancel). So the width buys shorter paths, not success; a failure means the region is too small.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -42,6 +43,7 @@ struct BeamOptions {
   // instead of caching resolved equations (same path, more time); a job whose own table still
   // exceeds the budget fails with JobFailure::memory.
   MemoryMeter* meter = nullptr;
+  const std::atomic<bool>* stop = nullptr;  // set: the search ends at its next step (interrupted)
 };
 
 // One applied identity: template `action.op` at `action.seed`, solved for `target`.
@@ -57,7 +59,7 @@ struct BeamStats {
 
 // Why a search ended unsolved: the cure differs. No action left means the seed region is too
 // small; the step limit means the search was still going (a wider region would only lengthen it).
-enum class JobFailure { none, no_action, step_limit, no_progress, memory };
+enum class JobFailure { none, no_action, step_limit, no_progress, memory, interrupted };
 
 struct JobOutcome {
   bool solved = false;

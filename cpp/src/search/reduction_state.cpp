@@ -275,7 +275,6 @@ void ReductionState::stream_candidates(const Integral& target, const SeedRegion&
 
 std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region) const {
   const MemoryMeter* meter = current_meter();
-  if (!streaming_ && meter && meter->pressed()) set_streaming(true);
   if (streaming_) {
     std::vector<Candidate> out;
     stream_candidates(target, region, [&](Candidate&& c) { out.push_back(std::move(c)); });
@@ -292,9 +291,7 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
   // Every equation that can contain the target after substitution is seeded around the target
   // (direct) or around a key whose value contains it (indirect): gather those not met yet.
   std::vector<std::uint32_t> direct;
-  // The cache may not carry the worker past its budget: at the budget it is dropped and this
-  // step streams.
-  bool over = false;
+  bool over = false;  // pressed while gathering
   auto gather = [&](const Integral& center, bool is_direct) {
     for (int op = 0; op < ids.size() && !over; ++op)
       for (int k = 0; k < ids.terms(op) && !over; ++k) {
@@ -321,7 +318,10 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
   gather(target, true);
   for (const Integral& key : table_.keys_using(target))
     if (!over && rc.expanded.insert(key).second) gather(key, false);
-  if (over) return candidates(target, region);  // now streaming
+  if (over) {  // the cache may not carry the worker past its budget: this step streams
+    set_streaming(true);
+    return candidates(target, region);
+  }
   std::sort(direct.begin(), direct.end());
 
   // Valid: contains the target, and nothing outside the target's sector and its subsectors.
