@@ -34,6 +34,8 @@ __all__ = [
     "RecordingFileError",
     "RecordingError",
     "NotConvergedError",
+    "CheckpointError",
+    "MemoryLimitError",
 ]
 __version__ = "0.1.0"
 DEFAULT_PRIME = 9223372036854775783  # 2^63 - 25, the engine's default modulus
@@ -43,7 +45,9 @@ DEFAULT_PRIME = 9223372036854775783  # 2^63 - 25, the engine's default modulus
 # UnreducedError (a reduction not completed, a dependent basis), FamilyFileError (a corrupt
 # compiled family), PolicyFileError and PolicyMismatchError, RecordingFileError (a corrupt recording
 # or one made for another family), RecordingError (a reduction that cannot be recorded or replayed
-# at a point) and NotConvergedError (an exact reconstruction out of probes). Bad values raise
+# at a point), NotConvergedError (an exact reconstruction out of probes), CheckpointError (an
+# unwritable or corrupt checkpoint, or one made for another problem) and MemoryLimitError (a
+# Laporta system beyond the memory limit; a MemoryError). Bad values raise
 # ValueError with the message the command line prints; FamilyError (a ValueError) names a problem
 # in a family file.
 _NATIVE_ERRORS = (
@@ -54,6 +58,8 @@ _NATIVE_ERRORS = (
     "RecordingFileError",
     "RecordingError",
     "NotConvergedError",
+    "CheckpointError",
+    "MemoryLimitError",
 )
 
 
@@ -120,6 +126,10 @@ def reduce(
     max_probes: int | None = None,
     record: bool = False,
     cluster: str | None = None,
+    memory_per_worker: str | int | None = None,
+    memo_memory: str | int | None = None,
+    memory_limit: str | int | None = None,
+    checkpoint: str | Path | None = None,
 ) -> Reduction:
     """Reduce `integrals` (``"I[...]"`` strings) to master integrals.
 
@@ -137,6 +147,11 @@ def reduce(
     symbol that `point` does not fix; `max_probes` bounds the probes (NotConvergedError beyond).
     `cluster` (a Dask scheduler address, needs the ``cluster`` extra) runs the probes there.
     ``record=True`` keeps the recording (``result.recording``, ``result.save_recording(path)``).
+
+    Memory (sizes as ``"32M"`` or bytes; None keeps the engine's default): `memory_per_worker`
+    bounds each learned worker's state, `memo_memory` the finished jobs' values kept in memory,
+    `memory_limit` a Laporta run (MemoryLimitError beyond it). `checkpoint` (a directory) records
+    the learned run's finished jobs; the same call with the same directory resumes.
     """
     from . import _core
 
@@ -161,7 +176,15 @@ def reduce(
         analytic=analytic,
         record=record,
     )
-    data, recording = _core.reduce(family_file(family), list(integrals), runner=runner, **kwargs)
+    memory = {
+        "memory_per_worker": memory_per_worker,
+        "memo_memory": memo_memory,
+        "memory_limit": memory_limit,
+        "checkpoint": None if checkpoint is None else str(checkpoint),
+    }
+    data, recording = _core.reduce(
+        family_file(family), list(integrals), runner=runner, memory=memory, **kwargs
+    )
     return Reduction(data, recording)
 
 

@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "engine/engine.hpp"
+#include "scheduler/job_store.hpp"
 #include "family/point.hpp"
 #include "policy/policy.hpp"
 #include "recording/replay.hpp"
@@ -104,6 +105,10 @@ R guarded(F&& body, R failed) noexcept {
   } catch (const UnreducedError& e) {
     set_error(SAILIR_ERROR_NOT_REDUCED, e.what());
   } catch (const VerificationError& e) {
+    set_error(SAILIR_ERROR_NOT_REDUCED, e.what());
+  } catch (const CheckpointError& e) {
+    set_error(SAILIR_ERROR_BAD_INPUT, e.what());
+  } catch (const MemoryLimitError& e) {
     set_error(SAILIR_ERROR_NOT_REDUCED, e.what());
   } catch (const std::bad_alloc&) {
     set_error(SAILIR_ERROR_INTERNAL, "out of memory");
@@ -252,6 +257,9 @@ sailir_options sailir_default_options(void) {
   o.threads = EngineOptions{}.threads;
   o.check = 1;
   o.verify = 0;
+  o.memory_per_worker = LearnedOptions{}.memory_per_worker;
+  o.memory_limit = 0;
+  o.checkpoint = nullptr;
   return o;
 }
 
@@ -283,6 +291,9 @@ sailir_result* sailir_reduce(const sailir_family* family, const sailir_policy* p
         eo.threads = opt.threads;
         eo.learned.beam.width = opt.beam_width;
         eo.learned.verify = opt.verify != 0;
+        eo.learned.memory_per_worker = opt.memory_per_worker;
+        eo.memory_limit = opt.memory_limit;
+        if (opt.checkpoint) eo.learned.checkpoint = opt.checkpoint;
         if (learned) eo.loaded_policy = &policy->policy;
         EngineResult res = family->engine.reduce(texts, eo);
         if (res.verified && !*res.verified)

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "memory/meter.hpp"
 #include "output/output_file.hpp"
 #include "output/writers.hpp"
 #include "policy/policy.hpp"
@@ -183,12 +184,7 @@ std::function<void(const sailir::LearnedProgress&)> learned_progress(std::chrono
 // Peak resident memory of this process in MB (Linux: VmHWM; 0 elsewhere). Read by the process
 // itself because a parent's wait4 figure is not the engine's own: at exec, Linux folds the
 // high-water mark of the memory being replaced (the parent's, when spawned by vfork) into it.
-double own_peak_rss_mb() {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024;  // kB
-  return 0;
-}
+double own_peak_rss_mb() { return static_cast<double>(sailir::peak_resident_bytes()) / (1 << 20); }
 
 // A result as written: with the peak memory the process reached to compute it.
 sailir::ReductionResult stamped(sailir::ReductionResult r) {

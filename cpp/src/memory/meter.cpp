@@ -3,7 +3,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <stdexcept>
 
@@ -45,6 +47,19 @@ void metered_deallocate(void* q, std::size_t bytes) noexcept {
   if (MemoryMeter* m = *reinterpret_cast<MemoryMeter**>(p)) m->charge(-static_cast<std::int64_t>(bytes + kHeader));
   ::operator delete(p);
 }
+
+namespace {
+std::size_t status_kb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  const std::size_t len = std::strlen(field);
+  for (std::string line; std::getline(in, line);)
+    if (line.compare(0, len, field) == 0) return static_cast<std::size_t>(std::strtoull(line.c_str() + len, nullptr, 10));
+  return 0;
+}
+}  // namespace
+
+std::size_t resident_bytes() { return status_kb("VmRSS:") * 1024; }
+std::size_t peak_resident_bytes() { return status_kb("VmHWM:") * 1024; }
 
 std::size_t parse_size(const std::string& text) {
   char* end = nullptr;

@@ -69,6 +69,10 @@ struct Metered {
   bool operator==(const Metered<U>&) const noexcept { return true; }
 };
 
+// This process's resident memory now and at its peak (Linux /proc; 0 elsewhere).
+std::size_t resident_bytes();
+std::size_t peak_resident_bytes();
+
 // "32M", "1.5G", "512k", "1000000" (bytes) -> bytes; throws std::invalid_argument.
 std::size_t parse_size(const std::string& text);
 // 33554432 -> "32 MB" (binary units, one decimal where needed).

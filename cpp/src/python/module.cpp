@@ -8,6 +8,7 @@
 #include <random>
 
 #include "engine/engine.hpp"
+#include "scheduler/job_store.hpp"
 #include "family/family_source.hpp"
 #include "reconstruct/reconstruct.hpp"
 #include "recording/replay.hpp"
@@ -130,12 +131,27 @@ py::dict result_dict(const FamilyDef& f, EngineResult& res) {
   return res.analytic ? analytic_dict(f, res.method, *res.analytic) : numeric_dict(f, res.method, res.numeric, res.verified);
 }
 
+// memory_per_worker, memo_memory, memory_limit (sizes as "32M" or bytes) and checkpoint (a
+// directory), as sailir.reduce passes them.
+void memory_options(const py::dict& memory, EngineOptions& o) {
+  auto size = [&](const char* key, std::size_t& out) {
+    if (memory.contains(key) && !memory[key].is_none()) out = parse_size(py::str(memory[key]));
+  };
+  size("memory_per_worker", o.learned.memory_per_worker);
+  size("memo_memory", o.learned.memo_memory);
+  size("memory_limit", o.memory_limit);
+  if (memory.contains("checkpoint") && !memory["checkpoint"].is_none())
+    o.learned.checkpoint = py::str(memory["checkpoint"]);
+}
+
 EngineOptions engine_options(std::uint64_t prime, const std::string& point,
                              const std::optional<std::vector<std::string>>& masters, bool check, int r_extra,
                              int s_extra, const std::string& method, const std::string& policy, int beam_width,
-                             int threads, bool verify, bool analytic, long long max_probes, bool record) {
+                             int threads, bool verify, bool analytic, long long max_probes, bool record,
+                             const py::dict& memory) {
   check_range("max_probes", max_probes, 1, 1000000000);
   EngineOptions o;
+  memory_options(memory, o);
   o.prime = prime;
   o.point = point;
   o.masters = masters;
@@ -158,10 +174,10 @@ py::tuple reduce(const std::string& family_file, const std::vector<std::string>&
                  const std::string& point, const std::optional<std::vector<std::string>>& masters, bool check,
                  int r_extra, int s_extra, const std::string& method, const std::string& policy, int beam_width,
                  int threads, bool verify, bool analytic, long long max_probes, bool record,
-                 const std::string& replay_text, const py::object& runner) {
+                 const std::string& replay_text, const py::object& runner, const py::dict& memory) {
   const Engine engine = Engine::load(family_file);
   EngineOptions o = engine_options(prime, point, masters, check, r_extra, s_extra, method, policy, beam_width,
-                                   threads, verify, analytic, max_probes, record);
+                                   threads, verify, analytic, max_probes, record, memory);
   if (!runner.is_none())  // probes go to Python (a Dask cluster); it gets the GIL only for that
     o.runner = [runner](const std::string& rec, u64 p, const std::vector<std::vector<u64>>& points,
                         std::vector<std::vector<u64>>& values) {
@@ -465,6 +481,8 @@ PYBIND11_MODULE(_core, m) {
   static py::exception<RecordingFileError> recording_file_error(m, "RecordingFileError", PyExc_ValueError);
   static py::exception<RecordingError> recording_error(m, "RecordingError", PyExc_RuntimeError);
   static py::exception<NotConvergedError> not_converged_error(m, "NotConvergedError", PyExc_RuntimeError);
+  static py::exception<CheckpointError> checkpoint_error(m, "CheckpointError", PyExc_ValueError);
+  static py::exception<MemoryLimitError> memory_limit_error(m, "MemoryLimitError", PyExc_MemoryError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
@@ -482,6 +500,10 @@ PYBIND11_MODULE(_core, m) {
       py::set_error(recording_error, e.what());
     } catch (const NotConvergedError& e) {
       py::set_error(not_converged_error, e.what());
+    } catch (const CheckpointError& e) {
+      py::set_error(checkpoint_error, e.what());
+    } catch (const MemoryLimitError& e) {
+      py::set_error(memory_limit_error, e.what());
     }
   });
   m.attr("DEFAULT_PRIME") = kDefaultPrime;
@@ -492,6 +514,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("method") = defaults.method, py::arg("policy") = "", py::arg("beam_width") = BeamOptions{}.width,
         py::arg("threads") = defaults.threads, py::arg("verify") = false, py::arg("analytic") = false,
         py::arg("max_probes") = defaults.max_probes, py::arg("record") = false, py::arg("replay") = "", py::arg("runner") = py::none(),
+        py::arg("memory") = py::dict(),
         "Reduce integrals through the engine's facade (or replay a recording's text): (result dict, recording text or None).");
   m.def("replay_points", &replay_points, py::arg("family_file"), py::arg("recording"), py::arg("prime"),
         py::arg("points"), py::arg("threads") = 1,

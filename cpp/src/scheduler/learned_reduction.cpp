@@ -493,6 +493,22 @@ std::string fingerprint(const FamilyContext& ctx, const ReductionRequest& req, c
                              targets);
 }
 
+// The run's peak resident memory, bounded before it starts: what the process holds now (code,
+// family, identities, policy: the fixed base), each worker's budget and the memo's. The search
+// keeps to it; the check prime's replay and --verify come after it, with their own memory.
+std::size_t predict_peak(const ReductionRequest& req, const LearnedOptions& opt) {
+  const std::size_t base = resident_bytes(), workers = std::max(1, req.threads);
+  const std::size_t predicted = base + workers * opt.memory_per_worker + opt.memo_memory;
+  if (opt.progress && opt.memory_per_worker && opt.memo_memory) {
+    LearnedProgress p;
+    p.phase = "memory: peak at most " + std::to_string(workers) + " x " + format_size(opt.memory_per_worker) +
+              " (workers) + " + format_size(opt.memo_memory) + " (memo) + " + format_size(base) + " (base) = " +
+              format_size(predicted);
+    opt.progress(p);
+  }
+  return opt.memory_per_worker && opt.memo_memory ? predicted : 0;
+}
+
 ReductionResult base_result(const FamilyContext& ctx, const ReductionRequest& req) {
   ReductionResult r;
   r.prime = ctx.modulus().n;
@@ -580,6 +596,7 @@ LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& re
   FamilyContext ctx(family, req.point, req.prime, req.preferred);
   policy.check_compatible(ctx);
   LearnedResult out;
+  const std::size_t predicted = predict_peak(req, opt);
   out.result = base_result(ctx, req);
   {
     std::unique_ptr<JobStore> store;
@@ -596,6 +613,7 @@ LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& re
         },
         [&](const Integral& x) { jobs.release(x); });
     out.stats = jobs.stats();
+    out.stats.predicted_peak_bytes = predicted;
     out.path.jobs = jobs.jobs();
   }
   out.stats.search_seconds = since(t0);
@@ -659,6 +677,7 @@ ReductionResult learned_output(const LearnedResult& learned, bool verify_request
                     {"streamed_steps", double(st.streamed_steps)},
                     {"memory_failures", double(st.memory_failures)},
                     {"resumed_jobs", double(st.resumed_jobs)},
+                    {"predicted_peak_mb", double(st.predicted_peak_bytes) / (1 << 20)},
                     {"spilled_values", double(st.spilled_values)},
                     {"search_seconds", st.search_seconds},
                     {"replay_seconds", st.replay_seconds},

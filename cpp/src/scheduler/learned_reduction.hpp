@@ -23,7 +23,7 @@ namespace sailir {
 struct LearnedProgress {
   std::size_t jobs_done = 0, jobs_pending = 0, jobs_running = 0, memo_hits = 0, fallbacks = 0;
   std::size_t remaining = 0;  // non-masters left in the targets' expressions
-  std::string phase;          // "search", "replay", "verify"
+  std::string phase;          // "search", "replay", "verify", or a line to show ("memory: ...")
 };
 
 inline constexpr std::size_t kDefaultMemoryPerWorker = std::size_t{32} << 20;
@@ -60,6 +60,7 @@ struct LearnedStats {
   // and jobs failed by it.
   std::size_t worker_peak_bytes = 0, memo_peak_bytes = 0, streamed_steps = 0, memory_failures = 0;
   std::size_t resumed_jobs = 0, spilled_values = 0;  // jobs taken from the checkpoint; values sent to disk
+  std::size_t predicted_peak_bytes = 0;  // base + threads x budget + memo budget (0: no budget)
 };
 
 struct LearnedResult {

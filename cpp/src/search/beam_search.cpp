@@ -161,11 +161,14 @@ ReductionState start_state(const FamilyContext& ctx, const Integral& x, std::opt
   return s;
 }
 
-// The budget, checked at every step. Pressed, a worker first flushes its cache of resolved
-// equations (it refills with what the job still needs); pressed again soon after, it streams
-// candidates instead of caching them, until memory falls well below the budget. Past the budget
-// with nothing left to drop, the job fails.
-bool within_budget(std::vector<Node>& beam, const MemoryMeter* meter, int step, int& last_flush, JobOutcome& out) {
+// The budget, checked at every step. Pressed, a worker flushes its cache of resolved equations,
+// which refills with what the job still needs; still pressed, a job that continued the table of
+// earlier jobs drops it (it fails with JobFailure::memory and is started afresh). Pressed again
+// soon after a flush, the search streams candidates instead of caching them (as it does for a
+// step whose equations alone press it: see ReductionState::candidates) until memory falls well
+// below the budget. Past the budget with nothing left to drop, the job fails.
+bool within_budget(std::vector<Node>& beam, const MemoryMeter* meter, bool warm, int step, int& last_flush,
+                   JobOutcome& out) {
   constexpr int kFlushInterval = 16;
   if (!meter) return true;
   if (!meter->pressed()) {
@@ -177,10 +180,11 @@ bool within_budget(std::vector<Node>& beam, const MemoryMeter* meter, int step, 
   last_flush = step;
   for (Node& nd : beam) {
     if (nd.state.streaming()) continue;
-    if (flush) nd.state.drop_resolved();
+    if (flush || warm) nd.state.drop_resolved();
     else nd.state.set_streaming(true);
   }
-  if (!meter->over_budget()) return true;
+  const bool drop_carry = warm && meter->pressed();
+  if (!drop_carry && !meter->over_budget()) return true;
   std::size_t keys = 0;
   for (const Node& nd : beam) keys += nd.state.table().size();
   out.why = JobFailure::memory;
@@ -207,6 +211,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   JobOutcome out;
   std::vector<Node> beam;
   if (opt.width != 1) warm = nullptr;
+  const bool warm_start = warm && warm->has_value();
   beam.push_back(Node{start_state(ctx, x, warm), 0.0, {}});
   if (job_done(ctx, x, beam[0].state.expression())) {
     out.solved = true;
@@ -226,7 +231,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   int last_flush = -1000;
   for (int step = 0; step < opt.max_steps; ++step) {
     ++out.stats.steps;
-    if (!within_budget(beam, opt.meter, step, last_flush, out)) return out;
+    if (!within_budget(beam, opt.meter, warm_start, step, last_flush, out)) return out;
     if (opt.stop && opt.stop->load(std::memory_order_relaxed)) {
       out.why = JobFailure::interrupted;
       out.failure = "interrupted";

@@ -273,14 +273,16 @@ void ReductionState::stream_candidates(const Integral& target, const SeedRegion&
   for (const Integral& key : table_.keys_using(target)) around(key, false);
 }
 
+std::vector<Candidate> ReductionState::streamed(const Integral& target, const SeedRegion& region) const {
+  std::vector<Candidate> out;
+  stream_candidates(target, region, [&](Candidate&& c) { out.push_back(std::move(c)); });
+  sort_candidates(out);
+  return out;
+}
+
 std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region) const {
   const MemoryMeter* meter = current_meter();
-  if (streaming_) {
-    std::vector<Candidate> out;
-    stream_candidates(target, region, [&](Candidate&& c) { out.push_back(std::move(c)); });
-    sort_candidates(out);
-    return out;
-  }
+  if (streaming_) return streamed(target, region);
   const IdentitySet& ids = ctx_->identities();
   const int n = ctx_->n();
   ResolvedCache& rc = *resolved_;
@@ -318,9 +320,9 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
   gather(target, true);
   for (const Integral& key : table_.keys_using(target))
     if (!over && rc.expanded.insert(key).second) gather(key, false);
-  if (over) {  // the cache may not carry the worker past its budget: this step streams
+  if (over) {  // the cache may not carry the worker past its budget: it streams until memory falls
     set_streaming(true);
-    return candidates(target, region);
+    return streamed(target, region);
   }
   std::sort(direct.begin(), direct.end());
 
@@ -467,6 +469,7 @@ void ReductionState::features(const Integral& target, const std::vector<Candidat
 }
 
 std::size_t ReductionState::resolved_terms() const { return resolved_->live; }
+
 
 void ReductionState::drop_resolved() const { resolved_ = std::make_shared<ResolvedCache>(); }
 

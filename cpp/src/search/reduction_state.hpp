@@ -157,6 +157,7 @@ class ReductionState {
 
  private:
   bool candidate(const Integral& target, const Action& a, Candidate& out) const;
+  std::vector<Candidate> streamed(const Integral& target, const SeedRegion& region) const;
 
   const FamilyContext* ctx_;
   Expression expr_;
