@@ -125,12 +125,21 @@ def threads(args: argparse.Namespace) -> list[dict]:
     rows = []
     for x in hardest:
         one, two = learned(x, 1, []), learned(x, 2, [])
-        rows.append({"integral": x, "1 thread s": round(one["wall"], 1), "2 threads s": round(two["wall"], 1)})
+        rows.append(
+            {"integral": x, "1 thread s": round(one["wall"], 1), "2 threads s": round(two["wall"], 1)}
+        )
         rows[-1]["speed-up"] = round(one["wall"] / two["wall"], 2)
         assert one["reductions"] == two["reductions"]
     total1 = sum(r["1 thread s"] for r in rows)
     total2 = sum(r["2 threads s"] for r in rows)
-    rows.append({"integral": "all 8", "1 thread s": total1, "2 threads s": total2, "speed-up": round(total1 / total2, 2)})
+    rows.append(
+        {
+            "integral": "all 8",
+            "1 thread s": total1,
+            "2 threads s": total2,
+            "speed-up": round(total1 / total2, 2),
+        }
+    )
     print_table(rows)
     return rows
 
@@ -147,7 +156,12 @@ def scaling(args: argparse.Namespace) -> list[dict]:
         else:
             r = learned(x, args.threads, ["--no-check"])
             entry.update({"learned_s": round(r["wall"], 1), "learned_cpu_s": round(r["cpu"], 1)})
-            entry.update({"learned_mb": r["stats"]["peak_rss_mb"], "predicted_mb": round(r["stats"]["predicted_peak_mb"], 1)})
+            entry.update(
+                {
+                    "learned_mb": r["stats"]["peak_rss_mb"],
+                    "predicted_mb": round(r["stats"]["predicted_peak_mb"], 1),
+                }
+            )
             entry["equal"] = r["reductions"] == lap["reductions"]
             entry["fallbacks"] = r["stats"]["fallbacks"]
         rows.append(entry)

@@ -92,7 +92,9 @@ ReductionRequest Engine::request(const std::vector<std::string>& integrals, cons
   req.options.s_extra = o.s_extra;
   req.options.progress = o.progress;
   const std::size_t limit = o.memory_limit ? o.memory_limit : default_memory_limit();
-  req.options.memory_limit = o.check && o.threads >= 2 ? limit / 2 : limit;
+  const bool halved = o.check && o.threads >= 2;  // the check prime's reducer runs beside the first
+  req.options.memory_limit = halved ? limit / 2 : limit;
+  if (halved) req.options.memory_limit_note = " (half of " + format_size(limit) + ": the check prime runs beside)";
   return req;
 }
 

@@ -43,13 +43,13 @@ std::string format_count(double x) {
   return buf;
 }
 
-MemoryLimitError memory_error(SectorId s, std::size_t needed, double seeds, std::size_t limit,
+MemoryLimitError memory_error(SectorId s, std::size_t needed, double seeds, const LaportaOptions& opt,
                               const std::string& detail) {
   return MemoryLimitError("the Laporta system for sector " + std::to_string(s) + " would need about " +
                               format_size(needed) + " (" + format_count(seeds) + " seeds" + detail +
-                              "), beyond the memory limit of " + format_size(limit) +
-                              "; raise --memory-limit or reduce fewer/lighter integrals",
-                          needed, limit);
+                              "), beyond the memory limit of " + format_size(opt.memory_limit) +
+                              opt.memory_limit_note + "; raise --memory-limit or reduce fewer/lighter integrals",
+                          needed, opt.memory_limit);
 }
 
 }  // namespace
@@ -419,9 +419,12 @@ void LaportaReducer::guard_memory(SectorId s, int rmax, int smax, std::size_t in
   if (limit == 0) return;
   const double seeds = sector_seed_count(s, family_.n, rmax, smax);
   const double estimate = estimate_bytes(s, rmax, smax, incoming);
-  if (estimate > static_cast<double>(limit)) throw memory_error(s, saturate(estimate), seeds, limit, "");
-  with.memory_check = [=](std::size_t now, std::size_t projected) {
-    if (now > limit) throw memory_error(s, projected, seeds, limit, ", " + format_size(now) + " in use already");
+  if (estimate > static_cast<double>(limit)) throw memory_error(s, saturate(estimate), seeds, opt, "");
+  with.memory_check = [s, seeds, limit, note = opt.memory_limit_note](std::size_t now, std::size_t projected) {
+    LaportaOptions o;
+    o.memory_limit = limit;
+    o.memory_limit_note = note;
+    if (now > limit) throw memory_error(s, projected, seeds, o, ", " + format_size(now) + " in use already");
   };
 }
 

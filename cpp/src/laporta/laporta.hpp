@@ -49,6 +49,7 @@ struct LaportaOptions {
   int s_extra = 0;
   int max_widenings = 2;  // automatic retries of a sector with r and s one larger
   std::size_t memory_limit = 0;  // bytes a sector system may hold; 0: no limit
+  std::string memory_limit_note;  // said after the limit in the error (where it came from)
   std::function<void(const std::string&)> progress;  // may be empty
 };
 

@@ -21,9 +21,9 @@ class MemoryMeter {
   std::size_t budget() const { return budget_; }  // 0: none
   bool over_budget() const { return budget_ != 0 && bytes() > budget_; }
   bool near_budget(double fraction) const { return budget_ != 0 && bytes() > fraction * double(budget_); }
-  // Past three quarters of the budget a worker stops keeping what it can recompute, so that
-  // what one step adds (its candidates, the table's update) still fits below the budget.
-  bool pressed() const { return near_budget(0.75); }
+  // Past 60% of the budget a worker stops keeping what it can recompute, so that what one step
+  // adds (its candidates, the table's and the cache's update) still fits below the budget.
+  bool pressed() const { return near_budget(0.6); }
   void charge(std::int64_t n) {
     const std::int64_t b = bytes_.fetch_add(n, std::memory_order_relaxed) + n;
     if (b > high_.load(std::memory_order_relaxed)) high_.store(b, std::memory_order_relaxed);

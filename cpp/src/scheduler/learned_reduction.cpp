@@ -95,9 +95,9 @@ class JobScheduler {
     request_locked(x);
   }
 
-  // The value of x (queued first if needed), waiting for its job. Throws UnreducedError when
-  // the job failed and no fallback was allowed.
-  // The value stays in memory until release(x). Throws Interrupted once a stop was requested.
+  // The value of x (queued first if needed), waiting for its job; it stays in memory until
+  // release(x). Throws UnreducedError when the job failed and no fallback was allowed, and
+  // Interrupted once a stop was requested.
   const Expression& value(const Integral& x) {
     request(x);
     std::unique_lock lock(mu_);
@@ -108,6 +108,7 @@ class JobScheduler {
       done_cv_.wait_for(lock, std::chrono::milliseconds(100));
       report_locked();
     }
+    if (e.state == State::failed && stop_requested()) throw Interrupted(interrupted_message());
     if (e.state == State::failed) throw UnreducedError(e.failure);
     if (e.released) throw std::logic_error("job value needed again after its release");
     if (e.on_disk) {
@@ -240,7 +241,7 @@ class JobScheduler {
   void report_locked() {
     if (!opt_.progress) return;
     auto now = Clock::now();
-    if (now - last_report_ < std::chrono::milliseconds(500)) return;
+    if (now - last_report_ < std::chrono::milliseconds(100)) return;
     last_report_ = now;
     LearnedProgress p;
     p.jobs_done = finished_.size();
@@ -307,6 +308,8 @@ class JobScheduler {
         finished_.push_back(x);
         carry.job = carry.state ? static_cast<long>(finished_.size()) - 1 : -1;
         if (store_) store_->put(static_cast<long>(finished_.size()) - 1, e.path, e.value);
+        // The entry and its steps stay to the end (they are the path): the memo's too.
+        memo_meter_->charge(static_cast<std::int64_t>(sizeof(Entry) + 64 + e.path.steps.capacity() * sizeof(PathStep)));
         // The integrals of a job's value are jobs too (unless they cancel in the targets, which is
         // rare): queue them now, so that idle workers need not wait for the substitution.
         for (auto& [y, c] : e.value.terms())
@@ -497,7 +500,10 @@ std::string fingerprint(const FamilyContext& ctx, const ReductionRequest& req, c
 // family, identities, policy: the fixed base), each worker's budget and the memo's. The search
 // keeps to it; the check prime's replay and --verify come after it, with their own memory.
 std::size_t predict_peak(const ReductionRequest& req, const LearnedOptions& opt) {
-  const std::size_t base = resident_bytes(), workers = std::max(1, req.threads);
+  // Beside what is resident now: beam-step scratch (candidate lists, policy batches, one per
+  // worker) and the allocator's overhead, which no meter counts.
+  constexpr std::size_t kUnmetered = std::size_t{16} << 20;
+  const std::size_t base = resident_bytes() + kUnmetered, workers = std::max(1, req.threads);
   const std::size_t predicted = base + workers * opt.memory_per_worker + opt.memo_memory;
   if (opt.progress && opt.memory_per_worker && opt.memo_memory) {
     LearnedProgress p;
