@@ -78,7 +78,7 @@ def row(integral: str, r: dict) -> dict:
     st = r["stats"]
     return {
         "integral": integral,
-        "r_s": "%d, %d" % weight(integral),
+        "r_s": "{}, {}".format(*weight(integral)),
         "wall_s": round(r["wall"], 1),
         "cpu_s": round(r["cpu"], 1),
         "peak_mb": st.get("peak_rss_mb"),
@@ -148,7 +148,7 @@ def scaling(args: argparse.Namespace) -> list[dict]:
     rows = []
     for x in SCALING[: args.only]:
         lap = run(["--method", "laporta", "--threads", "1", "--no-check", x])
-        entry = {"integral": x, "r_s": "%d, %d" % weight(x)}
+        entry = {"integral": x, "r_s": "{}, {}".format(*weight(x))}
         entry.update({"laporta_s": round(lap["wall"], 1), "laporta_cpu_s": round(lap["cpu"], 1)})
         entry["laporta_mb"] = lap["stats"]["peak_rss_mb"]
         if rows and rows[-1].get("learned_s", 0) * 6 > args.max_seconds:
@@ -181,7 +181,11 @@ def plot(rows: list[dict], path: str) -> None:
     fig, (mem, sec) = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, label in ((mem, "mb", "peak memory (MB)"), (sec, "s", "wall time (s)")):
         ax.plot(w, [r[f"laporta_{key}"] for r in rows], "o-", label="Laporta (1 thread)")
-        lw = [(x, r[f"learned_{key}"]) for x, r in zip(w, rows) if r.get(f"learned_{key}") is not None]
+        lw = [
+            (x, r[f"learned_{key}"])
+            for x, r in zip(w, rows, strict=True)
+            if r.get(f"learned_{key}") is not None
+        ]
         ax.plot([a for a, _ in lw], [b for _, b in lw], "s-", label="learned, bounded (2 threads)")
         ax.set_xlabel("weight r + s")
         ax.set_ylabel(label)
