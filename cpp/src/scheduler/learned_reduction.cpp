@@ -620,6 +620,7 @@ LearnedResult reduce_learned(const FamilyDef& family, const ReductionRequest& re
         [&](const Integral& x) { jobs.release(x); });
     out.stats = jobs.stats();
     out.stats.predicted_peak_bytes = predicted;
+    out.stats.search_peak_bytes = peak_resident_bytes();  // before the replay and --verify
     out.path.jobs = jobs.jobs();
   }
   out.stats.search_seconds = since(t0);
@@ -684,6 +685,7 @@ ReductionResult learned_output(const LearnedResult& learned, bool verify_request
                     {"memory_failures", double(st.memory_failures)},
                     {"resumed_jobs", double(st.resumed_jobs)},
                     {"predicted_peak_mb", double(st.predicted_peak_bytes) / (1 << 20)},
+                    {"search_peak_rss_mb", double(st.search_peak_bytes) / (1 << 20)},
                     {"spilled_values", double(st.spilled_values)},
                     {"search_seconds", st.search_seconds},
                     {"replay_seconds", st.replay_seconds},

@@ -61,6 +61,7 @@ struct LearnedStats {
   std::size_t worker_peak_bytes = 0, memo_peak_bytes = 0, streamed_steps = 0, memory_failures = 0;
   std::size_t resumed_jobs = 0, spilled_values = 0;  // jobs taken from the checkpoint; values sent to disk
   std::size_t predicted_peak_bytes = 0;  // base + threads x budget + memo budget (0: no budget)
+  std::size_t search_peak_bytes = 0;     // the process's peak resident memory when the search ended
 };
 
 struct LearnedResult {
