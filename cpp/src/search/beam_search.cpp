@@ -242,7 +242,9 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     for (std::size_t i = 0; i < beam.size(); ++i) {
       for (const Integral& t : targets_of(ctx, beam[i].state, opt.tied_targets)) {
         const ReductionState& st = beam[i].state;
-        Expansion e{i, t, st.streaming() ? lightest_candidates(ctx, st, t, sec, region, opt) : st.candidates(t, region)};
+        bool pressed = false;
+        Expansion e{i, t, st.streaming() ? std::vector<Candidate>{} : st.candidates(t, region, &pressed)};
+        if (st.streaming()) e.cands = lightest_candidates(ctx, st, t, sec, region, opt);
         if (!e.cands.empty()) exps.push_back(std::move(e));
       }
       ++out.stats.states_expanded;

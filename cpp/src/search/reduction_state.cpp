@@ -280,7 +280,8 @@ std::vector<Candidate> ReductionState::streamed(const Integral& target, const Se
   return out;
 }
 
-std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region) const {
+std::vector<Candidate> ReductionState::candidates(const Integral& target, const SeedRegion& region,
+                                                  bool* pressed) const {
   const MemoryMeter* meter = current_meter();
   if (streaming_) return streamed(target, region);
   const IdentitySet& ids = ctx_->identities();
@@ -322,7 +323,8 @@ std::vector<Candidate> ReductionState::candidates(const Integral& target, const 
     if (!over && rc.expanded.insert(key).second) gather(key, false);
   if (over) {  // the cache may not carry the worker past its budget: it streams until memory falls
     set_streaming(true);
-    return streamed(target, region);
+    if (pressed) *pressed = true;
+    return pressed ? std::vector<Candidate>{} : streamed(target, region);
   }
   std::sort(direct.begin(), direct.end());
 
@@ -364,7 +366,15 @@ void ReductionState::apply(const Integral& target, const Candidate& c) {
     rc.holders.erase(it);
     sorted_unique(ids);
     std::vector<Integral> appeared, cancelled;
+    // The update grows every equation that holds the target: pressed midway, the worker drops the
+    // cache instead (it is rebuilt as needed), so that one step cannot carry it past its budget.
+    const MemoryMeter* meter = current_meter();
+    bool dropped = false;
     for (std::uint32_t id : ids) {
+      if (meter && meter->pressed()) {
+        dropped = true;
+        break;
+      }
       ResolvedCache::Entry& e = rc.entries[id];
       if (e.eq.use_count() > 1) e.eq = std::make_shared<Expression>(*e.eq);  // a candidate still holds it
       appeared.clear();
@@ -376,7 +386,8 @@ void ReductionState::apply(const Integral& target, const Candidate& c) {
       rc.churn += appeared.size();
       rc.live = rc.live + appeared.size() - cancelled.size() - 1;
     }
-    if (rc.churn > rc.live + 4096) rc.rebuild_holders(*ctx_);
+    if (dropped) drop_resolved();
+    else if (rc.churn > rc.live + 4096) rc.rebuild_holders(*ctx_);
   }
   table_.insert(target, std::move(value));
 }

@@ -137,8 +137,11 @@ class ReductionState {
   // The highest non-master of the expression in the Laporta order; empty when only masters remain.
   std::optional<Integral> target() const;
   // Every valid action for `target` with its seed in `region`, direct ones first, without
-  // duplicates, in a fixed order.
-  std::vector<Candidate> candidates(const Integral& target, const SeedRegion& region = {}) const;
+  // duplicates, in a fixed order. Should the thread's memory meter be pressed while the cache
+  // gathers them, the state turns to streaming; then with `pressed` given, the call returns
+  // nothing and sets *pressed (a caller that ranks streams them itself, keeping few).
+  std::vector<Candidate> candidates(const Integral& target, const SeedRegion& region = {},
+                                    bool* pressed = nullptr) const;
   // The same candidates one at a time, each resolved afresh and handed to `keep` (in no fixed
   // order), without the resolved equations' cache: what a worker does when its memory budget
   // presses, trading a resolution per candidate and step for the cache's memory.
