@@ -6,7 +6,8 @@
             which with --verify includes an in-process Laporta run), the largest worker's and the
             memo's high-water marks, fallbacks, and (with --verify) the Laporta comparison.
   budgets   the hardest integral at several budgets (--budgets 16M,32M,64M,128M): time and peak.
-  threads   the 8 hardest integrals with 1 and 2 threads: the speed-up.
+  threads   the 8 hardest integrals (by r, then s; --only N: the first N of them) with 1 and 2
+            threads: the speed-up.
   scaling   heavier integrals of the same family (up to r = 16, s = 10), the learned run (bounded,
             without --verify) beside the Laporta reducer (--threads 1 --no-check): time, CPU time
             and peak memory, equal coefficients, and a PNG of peak memory and time against weight.
@@ -123,7 +124,7 @@ def budgets(args: argparse.Namespace) -> list[dict]:
 
 
 def threads(args: argparse.Namespace) -> list[dict]:
-    hardest = sorted(benchmark_integrals(), key=weight)[-8:]
+    hardest = sorted(benchmark_integrals(), key=weight)[-8:][: args.only]
     rows = []
     for x in hardest:
         one, two = learned(x, 1, []), learned(x, 2, [])

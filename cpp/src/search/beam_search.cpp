@@ -144,10 +144,7 @@ std::vector<Candidate> lightest_candidates(const FamilyContext& ctx, const Reduc
   prune();
   std::vector<Candidate> out;
   for (Kept& k : kept) out.push_back(std::move(k.cand));
-  std::sort(out.begin(), out.end(), [&](const Candidate& x, const Candidate& y) {
-    if (x.action.direct != y.action.direct) return x.action.direct;
-    return x.action.op != y.action.op ? x.action.op < y.action.op : IntegralLess{}(x.action.seed, y.action.seed);
-  });
+  sort_candidates(out);
   return out;
 }
 
@@ -231,6 +228,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
   int last_flush = -1000;
   for (int step = 0; step < opt.max_steps; ++step) {
     ++out.stats.steps;
+    exps.clear();  // last step's candidates hold equations the budget may want to free
     if (!within_budget(beam, opt.meter, warm_start, step, last_flush, out)) return out;
     if (opt.stop && opt.stop->load(std::memory_order_relaxed)) {
       out.why = JobFailure::interrupted;
@@ -238,11 +236,10 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       return out;
     }
     if (beam[0].state.streaming()) ++out.stats.streamed_steps;
-    exps.clear();
     for (std::size_t i = 0; i < beam.size(); ++i) {
       for (const Integral& t : targets_of(ctx, beam[i].state, opt.tied_targets)) {
         const ReductionState& st = beam[i].state;
-        bool pressed = false;
+        bool pressed = false;  // then the state streams from here on, and so does this step
         Expansion e{i, t, st.streaming() ? std::vector<Candidate>{} : st.candidates(t, region, &pressed)};
         if (st.streaming()) e.cands = lightest_candidates(ctx, st, t, sec, region, opt);
         if (!e.cands.empty()) exps.push_back(std::move(e));

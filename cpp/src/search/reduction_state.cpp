@@ -226,15 +226,14 @@ void summarize(const FamilyContext& ctx, ReductionState::ResolvedCache::Entry& e
 
 }  // namespace
 
-namespace {
-
-// A fixed order: direct ones first, then by identity and seed.
 void sort_candidates(std::vector<Candidate>& cands) {
   std::sort(cands.begin(), cands.end(), [&](const Candidate& x, const Candidate& y) {
     if (x.action.direct != y.action.direct) return x.action.direct;
     return x.action.op != y.action.op ? x.action.op < y.action.op : IntegralLess{}(x.action.seed, y.action.seed);
   });
 }
+
+namespace {
 
 // The highest non-master of an equation other than `target` (all-zero: none).
 OrderKey top_other_than(const FamilyContext& ctx, const Expression& eq, const Integral& target) {

@@ -97,6 +97,9 @@ struct Candidate {
   OrderKey top{};  // the highest non-master of the equation other than the target (all-zero: none)
 };
 
+// The fixed order of candidates: direct ones first, then by identity and seed.
+void sort_candidates(std::vector<Candidate>& cands);
+
 // Feature widths for an n-propagator family (see feature_spec for the meaning of each column).
 struct FeatureDims {
   int target, term, table, action;
