@@ -34,8 +34,10 @@ The sailir YAML format::
     point: {d: 41, m1: 1, m2: 31, m3: 47}     # optional default numeric point (ints or "p/q")
     masters: ["I[0,1,1,1,0,0,0]"]             # optional preferred master basis
 
-Expressions use `+ - * / ^` and parentheses with integer or rational constants. Momenta must be
-linear in the declared momenta; masses and scalar-product values polynomials in the invariants.
+Expressions use `+ - * / ^` and parentheses with integer or rational constants. A propagator's
+momentum is linear in the declared momenta and is squared; a linear (eikonal) propagator is written
+as a sum of scalar products, `[2*k1*u1+2*k2*u1, 0]`, or as Kira's `{bilinear: [[k1, p1], m]}`
+(D = k1.p1 - m). Masses and scalar-product values are polynomials in the invariants.
 
 Externals are reduced to an independent set modulo momentum conservation, chosen greedily in the
 order the momenta first appear in the propagators, then in declaration order. The propagators
@@ -108,20 +110,27 @@ class Family:
 class Algebra:
     """The linear algebra of a family, shared by identities, hashing and the zero-sector test.
 
-    Vectors are coefficient tuples over (loop momenta..., independent externals...). The scalar
-    products involving loop momenta are `products` (pairs of vector indices); the propagators are
-    `D = matrix * products + constants`.
+    Vectors are coefficient tuples over (loop momenta..., independent externals...). Each
+    propagator is `D = x^T form x - mass`, with x that vector of momenta and `form` a symmetric
+    rational matrix: `q q^T` for a squared momentum q, anything symmetric for the linear (eikonal)
+    and bilinear propagators of Kira's files. The scalar products involving loop momenta are
+    `products` (pairs of vector indices); the propagators are `D = matrix * products + constants`.
     """
 
     loops: tuple[sympy.Symbol, ...]
     externals: tuple[sympy.Symbol, ...]
     invariants: tuple[sympy.Symbol, ...]
-    momenta: tuple[tuple[sympy.Rational, ...], ...]
+    forms: tuple[sympy.Matrix, ...]
+    squared: tuple[bool, ...]  # written as a momentum squared (for display)
     masses: tuple[sympy.Expr, ...]
     gram: sympy.Matrix  # scalar products of the independent externals
     products: tuple[tuple[int, int], ...]
     matrix: sympy.Matrix
     constants: tuple[sympy.Expr, ...]
+
+    def gradient(self, k: int, i: int) -> tuple[sympy.Rational, ...]:
+        """dD_k/dx_i as a vector: 2 * row i of the form (x_i a loop momentum or an external)."""
+        return tuple(2 * v for v in self.forms[k].row(i))
 
     @property
     def product_names(self) -> tuple[str, ...]:
@@ -428,11 +437,11 @@ def _from_kira_entry(entry: dict[str, Any], kinematics: dict[str, Any]) -> Famil
     if not isinstance(propagators, list) or not propagators:
         raise FamilyError(f"integral family '{name}': propagators must be a non-empty list")
     for i, prop in enumerate(propagators, 1):
-        if not (isinstance(prop, list) and len(prop) == 2):
+        if not (isinstance(prop, list) and len(prop) == 2) and not _is_bilinear(prop):
             shown = yaml.safe_dump(prop, default_flow_style=True, width=10**6).strip()
             raise FamilyError(
                 f"integral family '{name}': propagator {i} {shown} is not supported "
-                "(only [momentum, mass_squared])"
+                "(only [momentum, mass_squared] and {bilinear: [[a, b], mass]})"
             )
     irreducible: list[int] = []
     if entry.get("top_level_sectors") is not None:
@@ -517,13 +526,7 @@ def build_family(
 
     if not isinstance(propagators, list) or not propagators:
         raise FamilyError("propagators must be a non-empty list of [momentum, mass_squared]")
-    for i, prop in enumerate(propagators, 1):
-        if not (isinstance(prop, list) and len(prop) == 2):
-            raise FamilyError(f"propagator {i} must be [momentum, mass_squared], got {prop!r}")
-    prop_texts = [
-        (_compact(p[0], f"propagator {i} momentum"), _compact(p[1], f"propagator {i} mass"))
-        for i, p in enumerate(propagators, 1)
-    ]
+    prop_texts = [_propagator_text(p, i) for i, p in enumerate(propagators, 1)]
 
     relations = _momentum_relations(kinematics.get("momentum_conservation"), externals)
     preference = _preference(externals, [m for m, _ in prop_texts])
@@ -558,6 +561,27 @@ def build_family(
     return dataclasses.replace(
         family, point=_point(point, invariants, one), masters=_masters(masters, len(propagators), irr)
     )
+
+
+def _is_bilinear(prop: Any) -> bool:
+    return isinstance(prop, dict) and list(prop) == ["bilinear"]
+
+
+def _propagator_text(prop: Any, i: int) -> tuple[str, str]:
+    """(expression, mass) of `[momentum, mass]` (D = momentum^2 - mass, or the expression itself
+    when it is a sum of scalar products such as `2*k1*u1`) or Kira's `{bilinear: [[a, b], mass]}`
+    (D = a.b - mass)."""
+    if _is_bilinear(prop):
+        value = prop["bilinear"]
+        if not (
+            isinstance(value, list) and len(value) == 2 and isinstance(value[0], list) and len(value[0]) == 2
+        ):
+            raise FamilyError(f"propagator {i} must be {{bilinear: [[a, b], mass]}}, got {prop!r}")
+        a, b = (_compact(v, f"propagator {i} momentum") for v in value[0])
+        return f"({a})*({b})", _compact(value[1], f"propagator {i} mass")
+    if not (isinstance(prop, list) and len(prop) == 2):
+        raise FamilyError(f"propagator {i} must be [momentum, mass_squared], got {prop!r}")
+    return _compact(prop[0], f"propagator {i} momentum"), _compact(prop[1], f"propagator {i} mass")
 
 
 def _compact(value: Any, what: str) -> str:
@@ -820,6 +844,46 @@ def _check_basis(family: Family) -> None:
 # ---------------------------------------------------------------- algebra and hash
 
 
+def _propagator_form(
+    expr: sympy.Expr, basis: tuple[sympy.Symbol, ...], what: str, text: str
+) -> tuple[sympy.Matrix, bool]:
+    """The symmetric form of a propagator: a momentum q (linear) is squared, q q^T; an expression
+    quadratic in the momenta (`2*k1*u1+2*k2*u1`, `k1*k3`) is a sum of scalar products as written."""
+    size = len(basis)
+    poly = sympy.Poly(expr, *basis) if expr != 0 else None
+    degrees = {sum(m) for m in poly.monoms()} if poly is not None else set()
+    if degrees == {1}:
+        q = _linear_coefficients(expr, basis, what, text)
+        return sympy.Matrix(size, size, lambda a, b: q[a] * q[b]), True
+    if degrees != {2}:
+        raise FamilyError(
+            f"{what} '{text}' is neither a momentum (squared) nor a sum of scalar products of momenta"
+        )
+    form = sympy.zeros(size, size)
+    for monomial, coefficient in poly.terms():
+        pair = [k for k, e in enumerate(monomial) for _ in range(e)]
+        a, b = pair
+        form[a, b] += sympy.Rational(coefficient) / (1 if a == b else 2)
+        if a != b:
+            form[b, a] += sympy.Rational(coefficient) / 2
+    return form, False
+
+
+def _products_of(form: sympy.Matrix, products: tuple[tuple[int, int], ...]) -> list[sympy.Rational]:
+    """Coefficients of x^T form x on the scalar products l_i.v_j (i <= j)."""
+    return [form[i, j] * (1 if i == j else 2) for i, j in products]
+
+
+def _external_part(form: sympy.Matrix, n_loops: int, gram: sympy.Matrix) -> sympy.Expr:
+    e = gram.rows
+    return sympy.expand(
+        sum(
+            (form[n_loops + a, n_loops + b] * gram[a, b] for a in range(e) for b in range(e)),
+            sympy.Integer(0),
+        )
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def family_algebra(family: Family) -> Algebra:
     """The sympy view of a family (its strings were validated when it was built)."""
@@ -832,11 +896,12 @@ def family_algebra(family: Family) -> Algebra:
     replace = {all_ext[e]: _parse(expr, ind_symbols, "momentum") for e, expr in family.momentum_conservation}
     momentum_symbols = {**_symbols(family.loop_momenta), **all_ext}
     basis = loops + independent
-    momenta = []
-    masses = []
+    forms, squared, masses = [], [], []
     for i, (momentum, mass) in enumerate(family.propagators, 1):
-        expr = _parse(momentum, momentum_symbols, f"propagator {i} momentum").xreplace(replace)
-        momenta.append(_linear_coefficients(sympy.expand(expr), basis, f"propagator {i} momentum", momentum))
+        expr = sympy.expand(_parse(momentum, momentum_symbols, f"propagator {i} momentum").xreplace(replace))
+        form, is_square = _propagator_form(expr, basis, f"propagator {i} momentum", momentum)
+        forms.append(form)
+        squared.append(is_square)
         masses.append(_parse(mass, inv_symbols, f"propagator {i} mass"))
     e = len(independent)
     gram = sympy.zeros(e, e)
@@ -849,19 +914,17 @@ def family_algebra(family: Family) -> Algebra:
     products = tuple((i, j) for i in range(n_loops) for j in range(i, n_loops)) + tuple(
         (i, n_loops + j) for i in range(n_loops) for j in range(e)
     )
-    matrix = sympy.zeros(len(momenta), len(products))
-    constants = []
-    for k, q in enumerate(momenta):
-        for col, (i, j) in enumerate(products):
-            matrix[k, col] = q[i] * q[j] * (1 if i == j else 2)
-        ext = q[n_loops:]
-        constant = sum((ext[a] * ext[b] * gram[a, b] for a in range(e) for b in range(e)), sympy.Integer(0))
-        constants.append(sympy.expand(constant - masses[k]))
+    matrix = sympy.Matrix([_products_of(form, products) for form in forms])
+    constants = [
+        sympy.expand(_external_part(form, n_loops, gram) - mass)
+        for form, mass in zip(forms, masses, strict=True)
+    ]
     return Algebra(
         loops,
         independent,
         invariants,
-        tuple(momenta),
+        tuple(forms),
+        tuple(squared),
         tuple(masses),
         gram,
         products,
@@ -890,12 +953,12 @@ def family_hash(family: Family) -> str:
     n_loops = len(algebra.loops)
     ext_pairs = [(a, b) for a in range(len(algebra.externals)) for b in range(a, len(algebra.externals))]
     propagators = []
-    for k, q in enumerate(algebra.momenta):
-        ext = q[n_loops:]
+    for k, form in enumerate(algebra.forms):
+        ext = form[n_loops:, n_loops:]
         propagators.append(
             {
                 "loop": [_rational_str(v) for v in algebra.matrix.row(k)],
-                "external": [_rational_str(ext[a] * ext[b] * (1 if a == b else 2)) for a, b in ext_pairs],
+                "external": [_rational_str(ext[a, b] * (1 if a == b else 2)) for a, b in ext_pairs],
                 "mass": poly_terms(algebra.masses[k], invariants),
             }
         )

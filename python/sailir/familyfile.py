@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from sailir.family import Family, builtin_file, builtin_names, family_hash, load_family, poly_terms
+from sailir.family import (
+    Family,
+    builtin_file,
+    builtin_names,
+    family_algebra,
+    family_hash,
+    load_family,
+    poly_terms,
+)
 from sailir.identities import IDENTITIES_VERSION, Template, coefficient_symbols, derive_identities
 
 MAGIC = "sailir-family 2"
@@ -25,9 +33,11 @@ def _rational(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
-def _display(momentum: str, mass: str) -> str:
-    """Human-readable D without spaces: k1^2, (k1+p3)^2, k^2-msq, k^2-(m1+m2)."""
+def _display(momentum: str, mass: str, squared: bool = True) -> str:
+    """Human-readable D without spaces: k1^2, (k1+p3)^2, k^2-msq, k^2-(m1+m2), 2*k1*u1+2*k2*u1."""
     square = f"{momentum}^2" if re.fullmatch(_IDENTIFIER_OR_NUMBER, momentum) else f"({momentum})^2"
+    if not squared:
+        square = momentum
     if mass == "0":
         return square
     return f"{square}-{mass}" if re.fullmatch(_IDENTIFIER_OR_NUMBER, mass) else f"{square}-({mass})"
@@ -42,7 +52,11 @@ def render_header(family: Family, digest: str) -> str:
         f"identities-version {IDENTITIES_VERSION}",
         f"propagators {len(family.propagators)}",
     ]
-    lines += [f"propagator {i} {_display(m, msq)}" for i, (m, msq) in enumerate(family.propagators, 1)]
+    squared = family_algebra(family).squared
+    lines += [
+        f"propagator {i} {_display(m, msq, sq)}"
+        for i, ((m, msq), sq) in enumerate(zip(family.propagators, squared, strict=True), 1)
+    ]
     lines.append(" ".join(["irreducible", *map(str, family.irreducible)]))
     lines.append(" ".join(["symbols", "d", *family.invariants]))
     lines.append(f"one {family.symbol_to_replace_by_one or '-'}")

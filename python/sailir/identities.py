@@ -85,7 +85,7 @@ def _unit(size: int, index: int) -> tuple[int, ...]:
 
 def _divided_by(algebra: Algebra, k: int, factor: sympy.Expr, vector: tuple, other: tuple) -> Terms:
     """Terms of -a_k * factor * (vector . other) / D_k, with the product written in propagators."""
-    n = len(algebra.momenta)
+    n = len(algebra.forms)
     a_k = sympy.Symbol(f"a{k + 1}")
     constant, on_props = algebra.dot(vector, other)
     raise_k = _unit(n, k)
@@ -99,11 +99,12 @@ def _divided_by(algebra: Algebra, k: int, factor: sympy.Expr, vector: tuple, oth
 
 def _ibp(algebra: Algebra, i: int, vector: tuple) -> Terms:
     """d/dl_i . (v / prod D^a): d (dv/dl_i) I(a) - sum_k a_k (v . dD_k/dl_i) / D_k."""
-    n = len(algebra.momenta)
+    n = len(algebra.forms)
     terms: Terms = [((0,) * n, DIMENSION * vector[i])]
-    for k, q in enumerate(algebra.momenta):
-        if q[i] != 0:  # dD_k/dl_i = 2 q_i(k) q_k
-            terms += _divided_by(algebra, k, 2 * q[i], vector, q)
+    for k in range(n):
+        gradient = algebra.gradient(k, i)  # dD_k/dl_i
+        if any(gradient):
+            terms += _divided_by(algebra, k, sympy.Integer(1), vector, gradient)
     return terms
 
 
@@ -113,13 +114,13 @@ def _li(algebra: Algebra, i: int, j: int) -> Terms:
     size = n_loops + len(algebra.externals)
     p_i, p_j = _unit(size, n_loops + i), _unit(size, n_loops + j)
     terms: Terms = []
-    for k, q in enumerate(algebra.momenta):
+    for k in range(len(algebra.forms)):
         for m in range(len(algebra.externals)):
-            beta = q[n_loops + m]  # dD_k/dp_m = 2 beta q_k
-            if beta == 0:
+            gradient = algebra.gradient(k, n_loops + m)  # dD_k/dp_m
+            if not any(gradient):
                 continue
-            terms += _divided_by(algebra, k, 2 * beta * algebra.gram[j, m], p_i, q)
-            terms += _divided_by(algebra, k, -2 * beta * algebra.gram[i, m], p_j, q)
+            terms += _divided_by(algebra, k, algebra.gram[j, m], p_i, gradient)
+            terms += _divided_by(algebra, k, -algebra.gram[i, m], p_j, gradient)
     return terms
 
 

@@ -21,24 +21,21 @@ def symanzik_polynomials(family: Family) -> tuple[sympy.Expr, sympy.Expr, tuple[
     """(U, F, (x1..xn)) with generic invariants (symbol_to_replace_by_one is kept symbolic)."""
     algebra = family_algebra(family)
     n_loops = len(algebra.loops)
-    xs = tuple(sympy.Symbol(f"x{k}") for k in range(1, len(algebra.momenta) + 1))
+    xs = tuple(sympy.Symbol(f"x{k}") for k in range(1, len(algebra.forms) + 1))
     a = sympy.zeros(n_loops, n_loops)
-    for x, q in zip(xs, algebra.momenta, strict=True):
-        for i in range(n_loops):
-            for j in range(n_loops):
-                a[i, j] += x * q[i] * q[j]
+    for x, form in zip(xs, algebra.forms, strict=True):
+        a += x * form[:n_loops, :n_loops]
     # B_i as vectors over the independent externals; their products use the Gram matrix.
     b = []
     for i in range(n_loops):
         components = [sympy.Integer(0)] * len(algebra.externals)
-        for x, q in zip(xs, algebra.momenta, strict=True):
+        for x, form in zip(xs, algebra.forms, strict=True):
             for e in range(len(algebra.externals)):
-                components[e] += x * q[i] * q[n_loops + e]
+                components[e] += x * form[i, n_loops + e]
         b.append(sympy.Matrix(components))
     c = sympy.Integer(0)
-    for x, q, mass in zip(xs, algebra.momenta, algebra.masses, strict=True):
-        beta = sympy.Matrix(q[n_loops:])
-        c += x * ((beta.T * algebra.gram * beta)[0, 0] if beta.rows else 0) - x * mass
+    for x, constant in zip(xs, algebra.constants, strict=True):
+        c += x * constant
     u = sympy.expand(a.det())
     adjugate = a.adjugate() if n_loops > 1 else sympy.Matrix([[1]])
     bab = sympy.Integer(0)

@@ -90,9 +90,11 @@ def test_unknown_symbol_in_mass(tmp_path: Path) -> None:
     assert message == "unknown symbol 'mt' in propagator 1 mass 'mt^2'"
 
 
-def test_momentum_not_linear(tmp_path: Path) -> None:
-    message = _error(tmp_path, lambda d: d["propagators"].__setitem__(0, ["k1*k2", 0]))
-    assert message == "propagator 1 momentum 'k1*k2' is not a linear combination of momenta"
+def test_propagator_neither_squared_nor_linear(tmp_path: Path) -> None:
+    message = _error(tmp_path, lambda d: d["propagators"].__setitem__(0, ["k1*k2*k1", 0]))
+    assert message == (
+        "propagator 1 momentum 'k1*k2*k1' is neither a momentum (squared) nor a sum of scalar products of momenta"
+    )
 
 
 def test_bad_point_value(tmp_path: Path) -> None:
@@ -145,18 +147,31 @@ def test_master_not_integer(tmp_path: Path) -> None:
     assert message.startswith("preferred master 'I[1,1,1,1,1,1,x]': expected I[n1,...,n7]")
 
 
-def test_kira_bilinear_propagator(tmp_path: Path) -> None:
+def test_kira_unknown_propagator_form(tmp_path: Path) -> None:
     (tmp_path / "integralfamilies.yaml").write_text(
         "integralfamilies:\n  - name: f\n    loop_momenta: [k]\n    propagators:\n"
-        "      - [k, 0]\n      - {bilinear: [[k, p], 0]}\n"
+        "      - [k, 0]\n      - {linear: [[k, p], 0]}\n"
     )
     (tmp_path / "kinematics.yaml").write_text("kinematics:\n  incoming_momenta: [p]\n")
     with pytest.raises(FamilyError) as info:
         load_family(str(tmp_path))
     assert str(info.value) == (
-        "integral family 'f': propagator 2 {bilinear: [[k, p], 0]} is not supported "
-        "(only [momentum, mass_squared])"
+        "integral family 'f': propagator 2 {linear: [[k, p], 0]} is not supported "
+        "(only [momentum, mass_squared] and {bilinear: [[a, b], mass]})"
     )
+
+
+def test_kira_bilinear_propagator_loads(tmp_path: Path) -> None:
+    (tmp_path / "integralfamilies.yaml").write_text(
+        "integralfamilies:\n  - name: f\n    loop_momenta: [k]\n    propagators:\n"
+        "      - [k, 0]\n      - {bilinear: [[2*k, p], w]}\n"
+    )
+    (tmp_path / "kinematics.yaml").write_text(
+        "kinematics:\n  incoming_momenta: [p]\n  kinematic_invariants: [[w, 1]]\n"
+        "  scalarproduct_rules: [[[p, p], 1]]\n"
+    )
+    family = load_family(str(tmp_path))
+    assert family.propagators[1] == ("(2*k)*(p)", "w")
 
 
 def test_kira_several_families_need_a_selection(tmp_path: Path) -> None:

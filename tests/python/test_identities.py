@@ -12,6 +12,7 @@ import random
 import pytest
 import sympy
 
+from sailir.errors import FamilyError
 from sailir.family import Family, family_algebra, load_family
 from sailir.identities import DIMENSION, Template, coefficient_symbols, derive_identities, seed_symbols
 
@@ -81,7 +82,7 @@ def _pointwise_check(
     comps = {n: [sympy.Symbol(f"{n}_{mu}") for mu in range(COMPONENTS)] for n in names}
     values = {n: [sympy.Integer(rng.randint(-9, 9)) for _ in range(COMPONENTS)] for n in algebra.loops}
     values = {str(k): v for k, v in values.items()} | {
-        e: [sympy.Integer(c) for c in externals[e]] for e in family.independent_externals
+        e: [sympy.sympify(c) for c in externals[e]] for e in family.independent_externals
     }
     numeric = {s: v for n in names for s, v in zip(comps[n], values[n], strict=True)}
     inv = {sympy.Symbol(k): v for k, v in invariants.items()}
@@ -90,15 +91,15 @@ def _pointwise_check(
         for j, b in enumerate(family.independent_externals):
             assert algebra.gram[i, j].subs(inv) == _dot(values[a], values[b])
     props = []
-    for q, mass in zip(algebra.momenta, algebra.masses, strict=True):
-        vec = [
-            sum((c * comps[n][mu] for c, n in zip(q, names, strict=True)), sympy.Integer(0))
-            for mu in range(COMPONENTS)
-        ]
-        props.append(_dot(vec, vec) - mass.subs(inv))
+    for form, mass in zip(algebra.forms, algebra.masses, strict=True):
+        quadratic = sum(
+            (form[a, b] * _dot(comps[x], comps[y]) for a, x in enumerate(names) for b, y in enumerate(names)),
+            sympy.Integer(0),
+        )
+        props.append(quadratic - mass.subs(inv))
     prop_values = [p.subs(numeric) for p in props]
     assert all(v != 0 for v in prop_values)
-    vectors = {n: comps[n] for n in names} | {e: [sympy.Integer(c) for c in externals[e]] for e in externals}
+    vectors = {n: comps[n] for n in names} | {e: [sympy.sympify(c) for c in externals[e]] for e in externals}
     for seed in seeds:
         integrand = sympy.Mul(*[p ** (-a) for p, a in zip(props, seed, strict=True)])
         at_seed = dict(zip(seed_symbols(len(seed)), seed, strict=True)) | {DIMENSION: COMPONENTS} | inv
@@ -149,3 +150,68 @@ def test_prop2l_templates_pointwise() -> None:
         {"s": sympy.Integer(sum(x * x for x in p))},
         [(1, 1, 2, 1, 1), (2, 1, 1, -1, 1)],
     )
+
+
+def test_linear_propagators_pointwise(tmp_path) -> None:
+    """Eikonal (linear) and bilinear propagators as Kira writes them: the derivation treats them as
+    the scalar products they are (a two-loop family with velocities u1, u2 and a mass)."""
+    spec = tmp_path / "eikonal.yaml"
+    spec.write_text(
+        """name: eikonal
+loop_momenta: [k1, k2]
+propagators:
+  - [k1, 0]
+  - [k2, msq]
+  - [k1-k2+q, 0]
+  - ["2*k1*u1", 0]
+  - ["-2*k2*u2+2*k1*u2", w]
+  - [k1*k2, 0]
+  - [k1*q, 0]
+  - {bilinear: [[2*k2, u2], 0]}
+  - [k2*u1, 0]
+kinematics:
+  incoming_momenta: [q, u1, u2]
+  kinematic_invariants: [[msq, 2], [w, 1], [y, 0], [qq, 2]]
+  scalarproduct_rules:
+    - [[u1,u1], 1]
+    - [[u2,u2], 1]
+    - [[u1,u2], y]
+    - [[q,q], qq]
+    - [[q,u1], 0]
+    - [[q,u2], 0]
+""",
+        encoding="utf-8",
+    )
+    family = load_family(str(spec))
+    algebra = family_algebra(family)
+    assert algebra.squared == (True, True, True, False, False, False, False, False, False)
+    half = sympy.Rational(1, 2)
+    u1, u2, q = [1, 0, 0, 0], [6 * half / 5, 8 * half / 5, 0, 0], [0, 0, 2, -1]
+    assert _dot(u1, u1) == 1 and _dot(u2, u2) == 1 and _dot(q, u1) == 0 and _dot(q, u2) == 0
+    invariants = {
+        "msq": sympy.Integer(5),
+        "w": sympy.Rational(7, 3),
+        "y": sympy.Rational(3, 5),
+        "qq": sympy.Integer(5),
+    }
+    _pointwise_check(
+        family,
+        derive_identities(family),
+        {"q": q, "u1": u1, "u2": u2},
+        invariants,
+        [(1, 2, 1, 1, 1, -1, 0, -1, 0), (2, 1, 1, 2, 1, 0, -1, 0, -2)],
+    )
+
+
+@pytest.mark.parametrize(
+    "propagator",
+    ["[k1*k1*k2, 0]", "[k1+1, 0]", "[k1*k2+k1, 0]"],
+)
+def test_propagator_neither_quadratic_nor_linear(tmp_path, propagator: str) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        f"name: bad\nloop_momenta: [k1, k2]\npropagators: [[k1, 0], [k2, 0], {propagator}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FamilyError, match="neither a momentum"):
+        load_family(str(spec))
