@@ -1,6 +1,7 @@
 """The ``sailir`` command: ``sailir reduce`` (the native ``sailir-reduce``), ``sailir compile``,
-``sailir family``, and the policy workflow ``sailir generate``, ``sailir train``,
-``sailir export`` and ``sailir evaluate`` (these need the ``train`` extra)."""
+``sailir family``, ``sailir kira`` (run a Kira job file), and the policy workflow
+``sailir generate``, ``sailir train``, ``sailir export`` and ``sailir evaluate`` (these need the
+``train`` extra)."""
 
 from __future__ import annotations
 
@@ -172,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         "--point", default=None, help="numeric point, e.g. d=41,m2=31 (default: the family's, else random)"
     )
     fam.add_argument("--format", choices=["text", "json"], default="text")
+    from .kira_job import add_arguments as kira_arguments
+
+    kira_arguments(sub.add_parser("kira", help="run a Kira job file; writes results/FAM/kira_*.m and .inc"))
     cpus = os.cpu_count() or 1
 
     gen = sub.add_parser("generate", help="scramble/unscramble training data into shard files")
@@ -228,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(compile_family(args.spec))
             return 0
+        if args.command == "kira":
+            from .kira_job import run_command
+
+            return run_command(args)
         if args.command in ("generate", "train", "export", "evaluate"):
             try:
                 handler = {

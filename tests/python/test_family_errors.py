@@ -93,7 +93,8 @@ def test_unknown_symbol_in_mass(tmp_path: Path) -> None:
 def test_propagator_neither_squared_nor_linear(tmp_path: Path) -> None:
     message = _error(tmp_path, lambda d: d["propagators"].__setitem__(0, ["k1*k2*k1", 0]))
     assert message == (
-        "propagator 1 momentum 'k1*k2*k1' is neither a momentum (squared) nor a sum of scalar products of momenta"
+        "propagator 1 momentum 'k1*k2*k1' is neither a momentum (squared) "
+        "nor a sum of scalar products of momenta"
     )
 
 
