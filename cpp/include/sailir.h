@@ -107,11 +107,16 @@ SAILIR_API const char* sailir_family_symbol(const sailir_family* family, size_t 
 typedef struct sailir_policy sailir_policy;
 
 /* Loads a policy (an exported ONNX file, docs/policy-file.md) for `family` and checks that it was
- * made for it. path NULL or "": the policy shipped for the family (built-in families only).
+ * made for it and that its scores on a probe batch of the family are finite and not all equal.
+ * path NULL or "": the policy shipped for the family (built-in families only); "uniform": the
+ * ablation baseline that scores every candidate alike (docs/policy-ablation.md).
  * Loading builds the family's master basis at its point, so it takes a moment.
  * Returns NULL on failure: SAILIR_ERROR_BAD_POLICY_FILE or SAILIR_ERROR_POLICY_MISMATCH (or
- * SAILIR_ERROR_BAD_INPUT for a NULL family). */
+ * SAILIR_ERROR_BAD_INPUT for a NULL family, or path "random": use sailir_policy_random). */
 SAILIR_API sailir_policy* sailir_policy_load(const sailir_family* family, const char* path);
+/* The ablation baseline with seeded pseudo-random scores (the same seed, the same choices).
+ * Returns NULL (SAILIR_ERROR_BAD_INPUT) for a NULL family. */
+SAILIR_API sailir_policy* sailir_policy_random(const sailir_family* family, uint64_t seed);
 SAILIR_API void sailir_policy_free(sailir_policy* policy);
 
 /* ---- Reduction ----------------------------------------------------------------------------- */
@@ -135,6 +140,8 @@ typedef struct sailir_options {
                                available); beyond it SAILIR_ERROR_NOT_REDUCED at once */
   const char* checkpoint;   /* learned: a directory recording finished jobs; the same call with
                                the same directory resumes (default NULL: none) */
+  int symmetries;           /* nonzero (default): masters related by sector symmetries are
+                               eliminated, leaving masters in unique sectors only */
 } sailir_options;
 
 /* The defaults above. Start from these and change fields, so that code keeps compiling and

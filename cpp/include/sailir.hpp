@@ -82,14 +82,20 @@ class Family {
   std::unique_ptr<sailir_family, detail::Deleter> h_;
 };
 
-// A policy checked against `family`; path "" loads the one shipped for the family.
+// A policy checked against `family`; path "" loads the one shipped for the family, "uniform" the
+// ablation baseline with equal scores.
 class Policy {
  public:
   explicit Policy(const Family& family, const std::string& path = "")
       : h_(detail::checked(sailir_policy_load(family.get(), detail::c_str_or_null(path)))) {}
+  // The ablation baseline with seeded pseudo-random scores.
+  static Policy random(const Family& family, uint64_t seed) {
+    return Policy(detail::checked(sailir_policy_random(family.get(), seed)));
+  }
   const sailir_policy* get() const noexcept { return h_.get(); }
 
  private:
+  explicit Policy(sailir_policy* p) : h_(p) {}
   std::unique_ptr<sailir_policy, detail::Deleter> h_;
 };
 

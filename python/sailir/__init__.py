@@ -119,6 +119,7 @@ def reduce(
     s_extra: int = 0,
     method: str = "laporta",
     policy: str | Path | None = None,
+    policy_seed: int | None = None,
     beam_width: int = 1,
     threads: int | None = None,
     verify: bool = False,
@@ -130,6 +131,7 @@ def reduce(
     memo_memory: str | int | None = None,
     memory_limit: str | int | None = None,
     checkpoint: str | Path | None = None,
+    symmetries: bool = True,
 ) -> Reduction:
     """Reduce `integrals` (``"I[...]"`` strings) to master integrals.
 
@@ -142,6 +144,8 @@ def reduce(
     same message. ``method="learned"`` reduces with a policy (`policy`: an exported ``.onnx``, by
     default the one shipped for the family) by beam search of width `beam_width`;
     ``verify=True`` also compares every coefficient with the Laporta reducer (``"verified"``).
+    ``policy="uniform"`` (equal scores) and ``policy="random"`` with ``policy_seed`` (seeded
+    random scores) are ablation baselines (docs/policy-ablation.md).
 
     ``analytic=True`` gives exact coefficients, strings of rational functions of d and of every
     symbol that `point` does not fix; `max_probes` bounds the probes (NotConvergedError beyond).
@@ -152,9 +156,13 @@ def reduce(
     bounds each learned worker's state, `memo_memory` the finished jobs' values kept in memory,
     `memory_limit` a Laporta run (MemoryLimitError beyond it). `checkpoint` (a directory) records
     the learned run's finished jobs; the same call with the same directory resumes.
+
+    ``symmetries=False`` keeps masters that sector symmetries relate (by default they are
+    eliminated: every master lies in a unique sector, as in Kira's bases).
     """
     from . import _core
 
+    _check_policy_seed(policy, policy_seed)
     runner = None
     if cluster is not None:
         from .cluster import probe_runner
@@ -171,6 +179,7 @@ def reduce(
         s_extra=s_extra,
         method=method,
         policy="" if policy is None else str(policy),
+        policy_seed=policy_seed,
         beam_width=beam_width,
         verify=verify,
         analytic=analytic,
@@ -183,7 +192,7 @@ def reduce(
         "checkpoint": None if checkpoint is None else str(checkpoint),
     }
     data, recording = _core.reduce(
-        family_file(family), list(integrals), runner=runner, memory=memory, **kwargs
+        family_file(family), list(integrals), runner=runner, memory=memory, symmetries=symmetries, **kwargs
     )
     return Reduction(data, recording)
 
@@ -220,6 +229,16 @@ def replay(
     return Reduction(data)
 
 
+def _check_policy_seed(policy: str | Path | None, policy_seed: int | None) -> None:
+    """The engine's rule for the random policy's seed, in this API's spelling."""
+    if policy_seed is not None and not 0 <= policy_seed < 2**64:
+        raise ValueError(f"policy_seed must be between 0 and 2**64 - 1, not {policy_seed}")
+    if str(policy) == "random" and policy_seed is None:
+        raise ValueError("policy 'random' needs a seed (policy_seed=S)")
+    if policy_seed is not None and str(policy) != "random":
+        raise ValueError("policy_seed is only for policy='random'")
+
+
 def _engine_options(threads: int | None, max_probes: int | None, **kwargs: object) -> dict[str, object]:
     """The keyword arguments for the engine; None keeps the engine's own default."""
     if threads is not None:
@@ -235,11 +254,17 @@ def sectors(
     prime: int = DEFAULT_PRIME,
     point: str | dict[str, object] | None = None,
     masters: Iterable[str] | str | Path | None = None,
+    symmetries: bool = True,
 ) -> dict:
     """Nonzero sectors (ids) and master integrals (power lists) of a family, as found by the
     engine's IBP-based zero-sector test and Laporta master finding, with the ``point`` they were
     found at (symbols without a value get random rationals) and ``basis_checked`` (the masters
-    were checked to be independent; a dependent basis raises ``UnreducedError``)."""
+    were checked to be independent; a dependent basis raises ``UnreducedError``).
+
+    ``unique_sectors`` are the nonzero sectors that no loop-momentum relabelling maps onto a lower
+    one, ``mappings`` the others (``sector``, ``target``, ``lines``: line -> line). ``masters``
+    lie in unique sectors only, related masters eliminated (``symmetries=False`` keeps them, as
+    ``masters_without_symmetries`` always does)."""
     from . import _core
 
     return _core.sectors(
@@ -247,4 +272,5 @@ def sectors(
         prime=prime,
         point=_point_text(point),
         masters=_master_list(masters),
+        symmetries=symmetries,
     )

@@ -1,7 +1,7 @@
 """The ``sailir`` command: ``sailir reduce`` (the native ``sailir-reduce``), ``sailir compile``,
 ``sailir family``, ``sailir kira`` (run a Kira job file), and the policy workflow
-``sailir generate``, ``sailir train``, ``sailir export`` and ``sailir evaluate`` (these need the
-``train`` extra)."""
+``sailir generate``, ``sailir train``, ``sailir export`` (these need the ``train`` extra) and
+``sailir evaluate`` (the C++ policy runtime; ``--backend torch`` needs the extra)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,13 @@ def _cmd_family(args: argparse.Namespace) -> int:
     from .identities import derive_identities
 
     fam = load_family(args.spec)
-    info = sectors(args.spec, point=args.point)
+    info = sectors(args.spec, point=args.point, symmetries=not args.no_symmetries)
     if args.format == "json":
-        out = {"family": fam.name, **{k: info[k] for k in ("masters", "nonzero_sectors", "point")}}
-        out["basis_checked"] = info["basis_checked"]
+        keys = ("masters", "nonzero_sectors", "unique_sectors", "mappings", "point", "basis_checked")
+        out = {"family": fam.name, **{k: info[k] for k in keys}}
+        out["mappings"] = [
+            {**m, "lines": {str(k): v for k, v in m["lines"].items()}} for m in info["mappings"]
+        ]
         print(json.dumps(out))
         return 0
     templates = derive_identities(fam)
@@ -45,7 +48,14 @@ def _cmd_family(args: argparse.Namespace) -> int:
     print(f"identities: {kinds['IBP']} IBP + {kinds['LI']} LI templates, {nterms} terms")
     print("point: " + ", ".join(f"{k}={v}" for k, v in info["point"].items()))
     print(f"nonzero sectors ({len(info['nonzero_sectors'])}): {' '.join(map(str, info['nonzero_sectors']))}")
+    print(f"unique sectors ({len(info['unique_sectors'])}): {' '.join(map(str, info['unique_sectors']))}")
+    for m in info["mappings"]:
+        lines = ", ".join(f"D{k}->D{v}" for k, v in sorted(m["lines"].items()))
+        print(f"  sector {m['sector']} -> {m['target']} ({lines})")
     checked = " (independent: no master reduces to the others)" if info.get("basis_checked") else ""
+    related = len(info["masters_without_symmetries"]) - len(info["masters"])
+    if related:
+        checked += f"; {related} more related to these by symmetries"
     print(f"masters ({len(info['masters'])}){checked}:")
     for m in info["masters"]:
         print(f"  I[{','.join(map(str, m))}]")
@@ -132,7 +142,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .policy.evaluate import evaluate
 
     r = evaluate(
-        args.family, Path(args.policy) if args.policy else None, args.scrambles, args.seed, args.threads
+        args.family,
+        args.policy,
+        args.scrambles,
+        args.seed,
+        args.threads,
+        policy_seed=args.policy_seed,
+        backend=args.backend,
     )
     if args.format == "json":
         print(json.dumps(r, indent=1))
@@ -143,6 +159,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             f"{r['samples']} steps"
         )
         print(f"top-1 {100 * r['top1']:.2f}%  top-5 {100 * r['top5']:.2f}%")
+        if "differs_from_ranking" in r:
+            print(
+                f"first choice differs from the weight ranking's in {100 * r['differs_from_ranking']:.2f}% "
+                f"(the ranking's top-1: {100 * r['ranking_top1']:.2f}%)"
+            )
     return 0
 
 
@@ -173,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         "--point", default=None, help="numeric point, e.g. d=41,m2=31 (default: the family's, else random)"
     )
     fam.add_argument("--format", choices=["text", "json"], default="text")
+    fam.add_argument(
+        "--no-symmetries", action="store_true", help="list the masters that sector symmetries relate too"
+    )
     from .kira_job import add_arguments as kira_arguments
 
     kira_arguments(sub.add_parser("kira", help="run a Kira job file; writes results/FAM/kira_*.m and .inc"))
@@ -218,9 +242,20 @@ def main(argv: list[str] | None = None) -> int:
 
     ev = sub.add_parser("evaluate", help="top-1/top-5 accuracy of a policy on fresh scrambles")
     ev.add_argument("--family", default="trianglebox")
-    ev.add_argument("--policy", default=None, help="ONNX policy (default: the one shipped for the family)")
+    ev.add_argument(
+        "--policy",
+        default=None,
+        help="ONNX policy (default: the one shipped for the family), uniform, or random (with --policy-seed)",
+    )
+    ev.add_argument("--policy-seed", type=int, default=None, help="seed of --policy random")
+    ev.add_argument(
+        "--backend",
+        choices=("core", "torch"),
+        default="core",
+        help="score with the C++ runtime (default, no torch needed) or the PyTorch model",
+    )
     ev.add_argument("--scrambles", type=int, default=1000)
-    ev.add_argument("--seed", type=int, default=2026)
+    ev.add_argument("--seed", type=int, default=2026, help="seed of the scramble stream")
     ev.add_argument("--format", choices=("text", "json"), default="text")
     ev.add_argument("--threads", type=int, default=cpus)
     args = parser.parse_args(argv)

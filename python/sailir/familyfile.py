@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
+import sympy
+
 from sailir.family import (
     Family,
     builtin_file,
@@ -23,9 +25,11 @@ from sailir.family import (
     load_family,
     poly_terms,
 )
-from sailir.identities import IDENTITIES_VERSION, Template, coefficient_symbols, derive_identities
+from sailir.identities import DIMENSION, IDENTITIES_VERSION, Template, coefficient_symbols, derive_identities
+from sailir.symmetries import all_maps, find_symmetries
+from sailir.zero_sectors import zero_sectors
 
-MAGIC = "sailir-family 2"
+MAGIC = "sailir-family 3"
 _IDENTIFIER_OR_NUMBER = r"[A-Za-z0-9_]+"
 
 
@@ -66,6 +70,30 @@ def render_header(family: Family, digest: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_symmetries(family: Family) -> str:
+    """The sector mappings and self-maps (sailir.symmetries) found over the nonzero sectors of
+    the Lee-Pomeransky test: for each, the image of every propagator as `image M_1..M_n` (its
+    coefficients over the propagators) and the monomials of its constant in (d, invariants)."""
+    zero = zero_sectors(family)
+    reducible = sum(
+        1 << (i - 1) for i in range(1, len(family.propagators) + 1) if i not in family.irreducible
+    )
+    nonzero = [s for s in range(1, reducible + 1) if s & ~reducible == 0 and s not in zero]
+    maps = all_maps(find_symmetries(family, tuple(nonzero)))
+    one = {sympy.Symbol(family.symbol_to_replace_by_one): 1} if family.symbol_to_replace_by_one else {}
+    gens = (DIMENSION, *family_algebra(family).invariants)
+    lines = [f"symmetries {len(maps)}"]
+    for m in maps:
+        lines.append(f"map {m.source} {m.target}")
+        for row, constant in m.images(family):
+            monomials = poly_terms(constant.subs(one), gens)
+            lines.append(
+                f"image {','.join(_rational(Fraction(int(v.p), int(v.q))) for v in row)} {len(monomials)}"
+            )
+            lines += [f"mono {c} {','.join(map(str, e))}" for e, c in monomials]
+    return "\n".join(lines) + "\n"
+
+
 def render_templates(family: Family, templates: Sequence[Template]) -> str:
     gens = coefficient_symbols(family)
     lines = [f"templates {len(templates)}"]
@@ -93,7 +121,11 @@ def _sealed(body: str) -> str:
 
 
 def render_family_file(family: Family, templates: Sequence[Template]) -> str:
-    return _sealed(render_header(family, family_hash(family)) + render_templates(family, templates))
+    return _sealed(
+        render_header(family, family_hash(family))
+        + render_templates(family, templates)
+        + render_symmetries(family)
+    )
 
 
 def cache_dir() -> Path:
@@ -102,7 +134,7 @@ def cache_dir() -> Path:
 
 
 def _templates_section(text: str, digest: str) -> str | None:
-    """The templates part of an intact existing file for the same hash, so sympy need not run
+    """The templates and symmetries of an intact existing file for the same hash, so sympy need not run
     again; None for another hash or version, or a file whose checksum fails (it is rebuilt)."""
     lines = text.split("\n")
     if len(lines) < 3 or lines[0] != MAGIC or lines[2] != f"hash {digest}":
@@ -147,7 +179,7 @@ def compile_family(spec: str) -> Path:
                 return path
             break
     if section is None:
-        section = render_templates(family, derive_identities(family))
+        section = render_templates(family, derive_identities(family)) + render_symmetries(family)
     # The same definition under another name, point or masters rewrites the header only.
     _write_atomic(path, _sealed(header + section))
     return path

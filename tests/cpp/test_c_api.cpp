@@ -149,14 +149,18 @@ void test_learned() {
   if (!learned) std::fprintf(stderr, "learned: %s\n", sailir_last_error());
   sailir_result* laporta = sailir_reduce(tb, policy, x, 2, nullptr);  // the policy is ignored
   CHECK(learned && laporta);
+  size_t nm = 0;
   if (learned && laporta) {
     CHECK(sailir_result_prime(learned) == sailir_result_prime(laporta));
-    CHECK(sailir_result_master_count(learned) == 16 && sailir_result_master_count(laporta) == 16);
-    for (size_t m = 0; m < 16; ++m)
+    // With sector symmetries the triangle-box basis has 15 masters (I[1,0,1,0,0,1,0] maps onto
+    // I[0,1,1,1,0,0,0]); both methods end on the same basis.
+    nm = sailir_result_master_count(laporta);
+    CHECK(nm == 15 && sailir_result_master_count(learned) == nm);
+    for (size_t m = 0; m < nm; ++m)
       CHECK(std::strcmp(sailir_result_master(learned, m), sailir_result_master(laporta, m)) == 0);
     for (size_t t = 0; t < 2; ++t) {
       CHECK(sailir_result_term_count(learned, t) == sailir_result_term_count(laporta, t));
-      for (size_t m = 0; m < 16; ++m)
+      for (size_t m = 0; m < nm; ++m)
         CHECK(sailir_result_coefficient(learned, t, m) == sailir_result_coefficient(laporta, t, m));
     }
     CHECK(sailir_result_term_count(learned, 0) > 1 && sailir_result_term_count(learned, 1) == 1);
@@ -164,8 +168,8 @@ void test_learned() {
     CHECK(st.jobs >= 1 && st.fallbacks == 0 && st.verified == 1);
     CHECK(sailir_result_stats(laporta).jobs == 0 && sailir_result_stats(laporta).verified == 0);
   }
-  std::vector<uint64_t> expect(16);
-  for (size_t m = 0; m < 16; ++m) expect[m] = sailir_result_coefficient(laporta, 0, m);
+  std::vector<uint64_t> expect(nm);
+  for (size_t m = 0; m < nm; ++m) expect[m] = laporta ? sailir_result_coefficient(laporta, 0, m) : 0;
   sailir_result_free(learned);
   sailir_result_free(laporta);
 
@@ -173,8 +177,8 @@ void test_learned() {
   api::Family family("trianglebox");
   api::Policy shipped(family);
   api::Result r = api::reduce(family, shipped, {"I[1,0,1,0,1,1,-1]"});
-  CHECK(r.master_count() == 16 && r.stats().jobs >= 1);
-  for (size_t m = 0; m < 16; ++m) CHECK(r.coefficient(0, m) == expect[m]);
+  CHECK(r.master_count() == nm && r.stats().jobs >= 1);
+  for (size_t m = 0; m < nm; ++m) CHECK(r.coefficient(0, m) == expect[m]);
   sailir_policy_free(policy);
   sailir_family_free(tb);
 }

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "python/sailir/data/families"
 
 TADPOLE = """\
-sailir-family 2
+sailir-family 3
 name tadpole
 hash {hash}
 identities-version 1
@@ -38,6 +38,7 @@ mono -2 1,0,0
 mono 1 0,1,0
 term 1 1
 mono -2 1,0,1
+symmetries 0
 """
 
 
@@ -58,7 +59,7 @@ def test_checksum_is_fnv1a_64() -> None:
 def test_trianglebox_file_header() -> None:
     lines = (DATA / "trianglebox.sfam").read_text().splitlines()
     assert lines[:5] == [
-        "sailir-family 2",
+        "sailir-family 3",
         "name trianglebox",
         lines[2],
         "identities-version 1",
@@ -142,7 +143,7 @@ def test_compile_derives_when_nothing_is_cached(cache: Path, tmp_path: Path) -> 
 def test_compile_main(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert compile_main(["tadpole"]) == 0
     out = capsys.readouterr().out.strip()
-    assert Path(out).read_text().startswith("sailir-family 2\nname tadpole\n")
+    assert Path(out).read_text().startswith("sailir-family 3\nname tadpole\n")
     assert compile_main(["no-such-family"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("sailir: error: unknown family 'no-such-family': not a built-in")

@@ -63,7 +63,10 @@ def test_project_directory_without_a_point(tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
-    assert len(info["masters"]) == 16 and len(info["nonzero_sectors"]) == 23
+    assert len(info["masters"]) == 15 and len(info["nonzero_sectors"]) == 23
+    assert len(info["unique_sectors"]) == 19 and {"sector": 37, "target": 14} in [
+        {k: m[k] for k in ("sector", "target")} for m in info["mappings"]
+    ]
     assert info["basis_checked"] is True
     assert set(info["point"]) == {"d", "m1", "m2", "m3"} and info["point"]["m1"] == "1"
     assert "/" in info["point"]["d"]  # random, non-integer

@@ -228,20 +228,39 @@ const char* sailir_family_point(const sailir_family* f) { return f ? f->point_te
 
 // ---- policies ----
 
+namespace {
+
+// A loaded policy checked against the family at its point (features, probe scores).
+sailir_policy* checked_policy(const sailir_family& family, Policy policy) {
+  const FamilyDef& def = family.def();
+  std::vector<Integral> preferred = def.masters;
+  if (family.masters) {
+    preferred.clear();
+    for (const std::string& m : *family.masters) preferred.push_back(parse_family_integral(def, m));
+  }
+  FamilyContext ctx(def, resolve_point(def, family.point_spec), family.prime, std::move(preferred));
+  policy.check_compatible(ctx, def.name);
+  return std::make_unique<sailir_policy>(sailir_policy{std::move(policy), def.hash}).release();
+}
+
+}  // namespace
+
 sailir_policy* sailir_policy_load(const sailir_family* family, const char* path) {
   return guarded(
       [&]() -> sailir_policy* {
         if (!family) throw BadInput("no family given for the policy");
-        const FamilyDef& def = family->def();
-        Policy policy = given(path) ? Policy::load_file(path) : Policy::builtin(def.name);
-        std::vector<Integral> preferred = def.masters;
-        if (family->masters) {
-          preferred.clear();
-          for (const std::string& m : *family->masters) preferred.push_back(parse_family_integral(def, m));
-        }
-        FamilyContext ctx(def, resolve_point(def, family->point_spec), family->prime, std::move(preferred));
-        policy.check_compatible(ctx);
-        return std::make_unique<sailir_policy>(sailir_policy{std::move(policy), def.hash}).release();
+        const std::string spec = given(path) ? path : "";
+        if (spec == "random") throw BadInput("policy 'random' needs a seed: load it with sailir_policy_random");
+        return checked_policy(*family, Policy::choose(spec, std::nullopt, family->def().name));
+      },
+      static_cast<sailir_policy*>(nullptr));
+}
+
+sailir_policy* sailir_policy_random(const sailir_family* family, uint64_t seed) {
+  return guarded(
+      [&]() -> sailir_policy* {
+        if (!family) throw BadInput("no family given for the policy");
+        return checked_policy(*family, Policy::random(seed));
       },
       static_cast<sailir_policy*>(nullptr));
 }
@@ -260,6 +279,7 @@ sailir_options sailir_default_options(void) {
   o.memory_per_worker = LearnedOptions{}.memory_per_worker;
   o.memory_limit = 0;
   o.checkpoint = nullptr;
+  o.symmetries = 1;
   return o;
 }
 
@@ -288,6 +308,7 @@ sailir_result* sailir_reduce(const sailir_family* family, const sailir_policy* p
         eo.point = family->point_spec;
         eo.masters = family->masters;
         eo.check = opt.check != 0;
+        eo.symmetries = opt.symmetries != 0;
         eo.threads = opt.threads;
         eo.learned.beam.width = opt.beam_width;
         eo.learned.verify = opt.verify != 0;

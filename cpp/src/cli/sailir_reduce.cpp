@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -71,7 +72,12 @@ options:
                        file (default: trianglebox)
   --method laporta|learned
                        reduction method (default: laporta)
-  --policy FILE        learned: exported policy (default: the one shipped for the family)
+  --policy FILE|uniform|random
+                       learned: exported policy (default: the one shipped for the family), or
+                       an ablation baseline: uniform (equal scores for every candidate) or
+                       random (seeded pseudo-random scores; needs --seed). A policy whose
+                       scores are not finite or all equal on a probe batch is refused (8)
+  --seed S             the seed of --policy random, 0 <= S < 2^64
   --beam-width N       learned: beam width (default: 1)
   --ranking max|total|both
                        learned: rank beam states by max weight, total weight or both (default)
@@ -119,6 +125,8 @@ options:
                        seeds of each job's identities)
   --s-extra N          seeds with N more numerator powers than needed (default: 0)
   --no-check           skip the check at a second prime (learned: the replay of the path)
+  --no-symmetries      keep masters that sector symmetries relate (default: eliminate them, so
+                       every master lies in a unique sector)
   --threads N          threads (default 2; laporta: the check prime runs beside the first,
                        learned: worker threads running jobs; analytic: probes in parallel)
   --progress / --quiet force / suppress progress lines on standard error
@@ -126,7 +134,8 @@ options:
 exit status: 0 success, 1 internal error, 2 bad input (also a corrupt recording or one made for
   another family), 3 reduction not completed (also an unconverged reconstruction),
   4 --verify disagreed (the result is still written), 5 malformed integral, 6 bad prime,
-  7 missing or unreadable input file, 8 corrupt policy file, 9 policy made for another family,
+  7 missing or unreadable input file, 8 corrupt policy file (also one whose scores are not
+  finite or cannot rank), 9 policy made for another family,
   10 the result could not be written (a full disk: the message names the file that keeps it),
   11 beyond the memory limit, 130/143 interrupted by SIGINT/SIGTERM
 )";
@@ -153,6 +162,16 @@ int parse_int(const std::string& opt, const std::string& v, int lo = 0, int hi =
   }
   throw BadInput(opt + " expects an integer between " + std::to_string(lo) + " and " + std::to_string(hi) + ", not '" +
                  v + "'");
+}
+
+// A 64-bit seed in decimal.
+std::uint64_t parse_seed(const std::string& opt, const std::string& v) {
+  const bool digits = !v.empty() && v.size() <= 20 && v.find_first_not_of("0123456789") == std::string::npos;
+  try {
+    if (digits) return std::stoull(v);
+  } catch (const std::out_of_range&) {
+  }
+  throw BadInput(opt + " expects an integer between 0 and 18446744073709551615, not '" + v + "'");
 }
 
 template <class F>
@@ -232,6 +251,7 @@ bool parse_args(int argc, char** argv, Command& cmd, sailir::EngineOptions& opt)
     } else if (name == "--format") cmd.format = value();
     else if (name == "--output") cmd.output = value();
     else if (name == "--policy") opt.policy = value();
+    else if (name == "--seed") opt.policy_seed = parse_seed(name, value());
     else if (name == "--beam-width") beam.width = number(1, RequestLimits::max_beam_width);
     else if (name == "--ranking") beam.ranking = parse_beam_ranking(value());
     else if (name == "--tied-targets") beam.tied_targets = number(1, RequestLimits::max_tied_targets);
@@ -253,6 +273,7 @@ bool parse_args(int argc, char** argv, Command& cmd, sailir::EngineOptions& opt)
     else if (name == "--r-extra") opt.r_extra = beam.seed_r_extra = number(0, RequestLimits::max_extra);
     else if (name == "--s-extra") opt.s_extra = beam.seed_s_extra = number(0, RequestLimits::max_extra);
     else if (name == "--no-check") opt.check = false;
+    else if (name == "--no-symmetries") opt.symmetries = false;
     else if (name == "--threads") opt.threads = number(1, RequestLimits::max_threads);
     else if (name == "--progress") cmd.progress = 1;
     else if (name == "--quiet") cmd.progress = 0;

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "family/family_source.hpp"
+#include "identities/symmetric_basis.hpp"
 #include "laporta/laporta_recording.hpp"
 #include "policy/policy.hpp"
 #include "recording/replay.hpp"
@@ -31,6 +32,32 @@ std::vector<std::vector<std::pair<int, u64>>> sparse_rows(const std::vector<u64>
   return out;
 }
 
+std::vector<u64> dense_rows(const std::vector<std::vector<std::pair<int, u64>>>& sparse, std::size_t nm) {
+  std::vector<u64> out(sparse.size() * nm, 0);
+  for (std::size_t t = 0; t < sparse.size(); ++t)
+    for (auto [m, c] : sparse[t]) out[t * nm + static_cast<std::size_t>(m)] = c;
+  return out;
+}
+
+// Rewrites a reduction of the caller's `targets` followed by the basis' extras onto the masters
+// of unique sectors; a preferred master that symmetries eliminate is named in a warning.
+void apply_symmetric(SymmetricBasis& basis, std::size_t targets, const std::vector<Integral>& preferred, int n,
+                     ReductionResult& r) {
+  const nmod_t mod{r.prime};
+  std::vector<u64> out;
+  if (!basis.plan(point_in_field(r.point, mod), mod, targets, dense_rows(r.coefficients, r.masters.size()), out))
+    throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point "
+                         "or use --no-symmetries");
+  r.targets.resize(targets);
+  r.masters = basis.kept();
+  r.coefficients = sparse_rows(out, r.masters.size());
+  for (const Integral& m : basis.eliminated())
+    if (std::find(preferred.begin(), preferred.end(), m) != preferred.end())
+      r.warnings.push_back("preferred master " + format_integral(m, n) +
+                           " is related by sector symmetries to the other masters and is expressed through them "
+                           "(--no-symmetries keeps it)");
+}
+
 AnalyticOptions analytic_options(const EngineOptions& o) {
   AnalyticOptions a;
   a.threads = o.threads;
@@ -40,7 +67,8 @@ AnalyticOptions analytic_options(const EngineOptions& o) {
   return a;
 }
 
-// The learned method's policy: the caller's, a file, or the one shipped with the family.
+// The learned method's policy: the caller's, a file, the one shipped with the family, or an
+// ablation baseline (uniform, random with a seed).
 class PolicyRef {
  public:
   PolicyRef(const EngineOptions& o, const FamilyDef& family) {
@@ -48,7 +76,7 @@ class PolicyRef {
       ptr_ = o.loaded_policy;
       return;
     }
-    own_ = std::make_unique<Policy>(o.policy.empty() ? Policy::builtin(family.name) : Policy::load_file(o.policy));
+    own_ = std::make_unique<Policy>(Policy::choose(o.policy, o.policy_seed, family.name));
     ptr_ = own_.get();
   }
   operator const Policy&() const { return *ptr_; }
@@ -68,6 +96,7 @@ void require_targets(const std::vector<Integral>& given, const std::vector<Integ
 void check_options(const EngineOptions& o) {
   if (o.method != "laporta" && o.method != "learned")
     throw std::invalid_argument("unknown method '" + o.method + "' (laporta, learned)");
+  Policy::check_choice(o.policy, o.policy_seed);
   n_check_prime(o.prime);
   ReductionRequest req;
   req.threads = o.threads;
@@ -120,7 +149,71 @@ EngineResult Engine::reduce(const std::vector<std::string>& integrals, const Eng
   return reduce_analytic(req, o);
 }
 
-EngineResult Engine::reduce_numeric(const ReductionRequest& req, const EngineOptions& o) const {
+// With symmetries: the masters a plain reduction ends on (found here first), and the request
+// extended by the images the relations among them need. Null when no symmetry relates them.
+std::unique_ptr<SymmetricBasis> Engine::symmetric_request(ReductionRequest& req, const EngineOptions& o,
+                                                          const std::vector<Integral>* masters) const {
+  if (!o.symmetries || family_.symmetries.empty()) return nullptr;
+  std::vector<Integral> basis_masters;
+  if (masters) {
+    basis_masters = *masters;
+  } else {
+    // At a check prime: an unlucky user prime (a rank drop) is the reduction's to detect and settle.
+    LaportaReducer finder(family_, req.point, next_check_prime(req.prime, 0), req.preferred);
+    basis_masters = finder.masters();
+  }
+  auto basis = std::make_unique<SymmetricBasis>(family_, basis_masters);
+  if (basis->empty()) return nullptr;
+  const nmod_t mod{req.prime};
+  basis->set_extras(basis->extras(point_in_field(req.point, mod), mod));
+  req.preferred = basis_masters;
+  req.targets.insert(req.targets.end(), basis->extra_integrals().begin(), basis->extra_integrals().end());
+  return basis;
+}
+
+EngineResult Engine::reduce_numeric(const ReductionRequest& given, const EngineOptions& o) const {
+  ReductionRequest req = given;
+  std::unique_ptr<SymmetricBasis> basis = symmetric_request(req, o, nullptr);
+  EngineResult out = reduce_with_extras(req, given.targets.size(), o);
+  if (basis && out.numeric.masters != req.preferred) {  // deeper masters were needed: plan again on them
+    req = given;
+    req.preferred = out.numeric.masters;
+    basis = symmetric_request(req, o, &out.numeric.masters);
+    out = reduce_with_extras(req, given.targets.size(), o);
+  }
+  if (!basis) return out;
+  // The family's own basis may hold a master that symmetries relate (the triangle-box's published
+  // one does): only a basis the caller chose is worth a warning.
+  const std::vector<Integral> chosen = o.masters ? given.preferred : std::vector<Integral>{};
+  apply_symmetric(*basis, given.targets.size(), chosen, family_.n, out.numeric);
+  if (out.recording) out.recording->user_targets = given.targets.size();
+  return out;
+}
+
+// The learned method reduces the caller's `targets`; the extras after them (the masters' images,
+// simple integrals the basis change needs) go to the Laporta reducer, so that its fallbacks count
+// the caller's jobs only. A kept recording needs every row from one reduction: then both go to
+// the learned method.
+EngineResult Engine::reduce_with_extras(const ReductionRequest& req, std::size_t targets,
+                                        const EngineOptions& o) const {
+  if (o.method != "learned" || o.record || req.targets.size() == targets) return reduce_plain(req, o);
+  ReductionRequest mine = req, extras = req;
+  mine.targets.resize(targets);
+  extras.targets.erase(extras.targets.begin(), extras.targets.begin() + static_cast<std::ptrdiff_t>(targets));
+  extras.options.progress = nullptr;
+  EngineResult out = reduce_plain(mine, o);
+  ReductionResult images = reduce_checked(family_, extras);
+  if (images.masters != out.numeric.masters)
+    throw UnreducedError("the learned reduction and the Laporta reduction of the masters' images end on different "
+                         "bases; use --no-symmetries");
+  ReductionResult& r = out.numeric;
+  r.targets.insert(r.targets.end(), images.targets.begin(), images.targets.end());
+  r.coefficients.insert(r.coefficients.end(), images.coefficients.begin(), images.coefficients.end());
+  r.warnings.insert(r.warnings.end(), images.warnings.begin(), images.warnings.end());
+  return out;
+}
+
+EngineResult Engine::reduce_plain(const ReductionRequest& req, const EngineOptions& o) const {
   EngineResult out;
   out.method = o.method;
   if (o.method == "laporta") {
@@ -146,11 +239,14 @@ RecordedReduction Engine::record(const ReductionRequest& req, const EngineOption
   return record_path(family_, req.point, req.prime, lr.path);
 }
 
-EngineResult Engine::reduce_analytic(const ReductionRequest& req, const EngineOptions& o) const {
+EngineResult Engine::reduce_analytic(const ReductionRequest& given, const EngineOptions& o) const {
   EngineResult out;
   out.method = o.method;
   const auto t0 = Clock::now();
+  ReductionRequest req = given;
+  const bool symmetric = symmetric_request(req, o, nullptr) != nullptr;
   RecordedReduction rr = record(req, o);
+  if (symmetric) rr.recording.user_targets = given.targets.size();
   const double record_seconds = since(t0);
   if (o.progress) {
     const RecordingSize z = rr.recording.size();
@@ -172,7 +268,7 @@ EngineResult Engine::replay(const std::string& text, const std::vector<std::stri
   out.method = "replay";
   if (is_recording_text(text)) {
     Recording rec = Recording::parse(text, family_);
-    require_targets(given, rec.target_integrals());
+    require_targets(given, caller_targets(rec));
     if (o.analytic) {
       out.analytic = reconstruct_recording(family_, rec, fixed_symbols(family_, o.point), analytic_options(o));
     } else {
@@ -183,10 +279,18 @@ EngineResult Engine::replay(const std::string& text, const std::vector<std::stri
       r.prime = o.prime;
       Replayer replayer(family_, rec);
       std::vector<u64> dense;
-      if (!replayer.run(o.prime, point_in_field(r.point, nmod_t{o.prime}), dense, true))
+      const std::vector<u64> values = point_in_field(r.point, nmod_t{o.prime});
+      if (!replayer.run(o.prime, values, dense, true))
         throw UnreducedError("a pivot of the recording vanishes at this prime and point; choose another point");
       r.masters = rec.master_integrals();
-      r.targets = rec.target_integrals();
+      r.targets = caller_targets(rec);
+      if (auto stage = symmetric_stage(family_, rec)) {
+        std::vector<u64> rows;
+        if (!stage->plan(values, nmod_t{o.prime}, r.targets.size(), dense, rows))
+          throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point");
+        dense = std::move(rows);
+        r.masters = stage->kept();
+      }
       r.coefficients = sparse_rows(dense, r.masters.size());
       r.seconds = since(t0);
       const RecordingSize size = rec.size();

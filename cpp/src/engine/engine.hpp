@@ -3,12 +3,15 @@
 // defaults, the checks on every option and the choice of method live here only.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "family/family_file.hpp"
+#include "identities/symmetric_basis.hpp"
 #include "laporta/checked_reduction.hpp"
 #include "laporta/laporta_recording.hpp"
 #include "recording/recording.hpp"
@@ -30,13 +33,17 @@ struct EngineOptions {
   // system beyond it stops at once, naming the size it would need. 0: 75% of the memory this
   // machine has available. With the check prime running beside the first, each gets half.
   std::size_t memory_limit = 0;
-  std::string policy;  // learned: a policy file; "" for the one shipped with the family
+  std::string policy;  // learned: a policy file, "uniform" or "random"; "" for the one shipped with the family
+  std::optional<std::uint64_t> policy_seed;  // the seed of policy "random" (needed there, refused elsewhere)
   const Policy* loaded_policy = nullptr;  // learned: a policy already loaded (then `policy` is ignored)
   LearnedOptions learned;
   bool analytic = false;  // exact rational functions of d and the symbols `point` leaves free
   std::size_t max_probes = 100000;
   ProbeRunner runner;   // analytic: runs batches of probes elsewhere (a Dask cluster); empty: threads
   bool record = false;  // keep the recording (EngineResult::recording), e.g. for --save-path
+  // Masters related by sector symmetries (FamilyDef::symmetries) are eliminated, so the basis
+  // has masters in unique sectors only (identities/symmetric_basis.hpp).
+  bool symmetries = true;
   std::function<void(const std::string&)> progress;  // may be empty
 };
 
@@ -72,6 +79,10 @@ class Engine {
   ReductionRequest request(const std::vector<std::string>& integrals, const EngineOptions& options,
                            const NumericPoint& point) const;
   EngineResult reduce_numeric(const ReductionRequest& req, const EngineOptions& options) const;
+  EngineResult reduce_plain(const ReductionRequest& req, const EngineOptions& options) const;
+  EngineResult reduce_with_extras(const ReductionRequest& req, std::size_t targets, const EngineOptions& options) const;
+  std::unique_ptr<SymmetricBasis> symmetric_request(ReductionRequest& req, const EngineOptions& options,
+                                                    const std::vector<Integral>* masters) const;
   EngineResult reduce_analytic(const ReductionRequest& req, const EngineOptions& options) const;
   RecordedReduction record(const ReductionRequest& req, const EngineOptions& options) const;
   NumericPoint generic_point() const;

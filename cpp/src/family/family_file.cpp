@@ -98,6 +98,39 @@ void check_seal(std::string_view text, const std::string& source) {
     throw FamilyFileError("compiled family " + source + " is corrupt (checksum mismatch); recompile it");
 }
 
+// `symmetries K`, then per mapping `map SOURCE TARGET` and n lines `image M_1,..,M_n NMONOS`,
+// each followed by its constant's `mono COEF EXPONENTS` lines (exponents over the symbols).
+void read_symmetries(Reader& in, FamilyDef& f) {
+  auto head = in.next("symmetries");
+  if (head.size() != 2) in.fail("expected 'symmetries N'");
+  const int count = in.to_int(head[1]);
+  const SectorId all = (SectorId{1} << f.n) - 1;
+  for (int k = 0; k < count; ++k) {
+    auto map = in.next("map");
+    if (map.size() != 3) in.fail("expected 'map SOURCE TARGET'");
+    SymmetryDef sym;
+    sym.source = static_cast<SectorId>(in.to_int(map[1]));
+    sym.target = static_cast<SectorId>(in.to_int(map[2]));
+    if ((sym.source & ~all) || (sym.target & ~all)) in.fail("sector out of range in 'map'");
+    for (int j = 0; j < f.n; ++j) {
+      auto image = in.next("image");
+      if (image.size() != 3) in.fail("expected 'image M_1,...,M_n NMONOS'");
+      sym.coefs.push_back(split(image[1], ','));
+      if (sym.coefs.back().size() != static_cast<std::size_t>(f.n)) in.fail("image row has the wrong length");
+      std::vector<MonomialDef> constant;
+      for (int m = in.to_int(image[2]); m > 0; --m) {
+        auto mono = in.next("mono");
+        if (mono.size() != 3) in.fail("expected 'mono COEF EXPONENTS'");
+        MonomialDef md{mono[1], in.int_list(mono[2])};
+        if (md.exps.size() != f.symbols.size()) in.fail("exponent vector has the wrong length");
+        constant.push_back(std::move(md));
+      }
+      sym.constant.push_back(std::move(constant));
+    }
+    f.symmetries.push_back(std::move(sym));
+  }
+}
+
 }  // namespace
 
 FamilyDef parse_family_file(std::string_view text, const std::string& source) {
@@ -185,6 +218,7 @@ FamilyDef parse_family_file(std::string_view text, const std::string& source) {
     }
     f.templates.push_back(std::move(tmpl));
   }
+  read_symmetries(in, f);
   in.next("checksum");
   in.next("end");
   return f;

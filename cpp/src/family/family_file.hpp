@@ -12,7 +12,7 @@
 
 namespace sailir {
 
-inline constexpr int kFamilyFileVersion = 2;
+inline constexpr int kFamilyFileVersion = 3;
 inline constexpr int kIdentitiesVersion = 1;
 
 struct FamilyFileError : std::runtime_error {
@@ -35,6 +35,15 @@ struct TemplateDef {
   std::vector<TermDef> terms;
 };
 
+// A loop-momentum relabelling found when the family was compiled (python/sailir/symmetries.py):
+// it maps sector `source` onto `target` (equal for a sector's self-map). Under it propagator j
+// becomes sum_m coefs[j][m] D_m + constant[j], the constant's monomials over the symbols.
+struct SymmetryDef {
+  SectorId source = 0, target = 0;
+  std::vector<std::vector<std::string>> coefs;  // n x n exact rationals
+  std::vector<std::vector<MonomialDef>> constant;  // per propagator; exponents over the symbols
+};
+
 struct FamilyDef {
   std::string name;
   std::string hash;
@@ -47,6 +56,7 @@ struct FamilyDef {
   std::vector<std::pair<std::string, std::string>> point;  // default numeric point
   std::vector<Integral> masters;               // preferred basis, may be empty
   std::vector<TemplateDef> templates;
+  std::vector<SymmetryDef> symmetries;  // sector mappings first, then self-maps of unique sectors
 
   bool is_irreducible(int i) const;
 };

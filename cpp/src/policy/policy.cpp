@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +30,9 @@ constexpr double kLayerNormEps = 1e-5;  // nn.LayerNorm's default, the epsilon o
 constexpr int kChunk = 48;  // actions per pass: a chunk's intermediates (~36 KB at 50 terms) stay in cache
 // Below this many multiply-adds a batch runs on the calling thread: starting threads costs more.
 constexpr double kMinParallelMacs = 4e5;
+
+// What scores the candidates: the network of a policy file, or an ablation baseline.
+enum class Kind { network, uniform, random };
 
 struct Config {
   int target_dim = 0, term_dim = 0, table_dim = 0, action_dim = 0, ops = 0, width = 0, attention = 0;
@@ -100,6 +105,50 @@ Config parse_config(std::string_view s, const std::string& origin) {
 
 std::string short_hash(const std::string& h) { return h.substr(0, 12); }
 
+// splitmix64's finaliser: the random policy's scores are hashes, not a generator's stream, so
+// that a candidate's score does not depend on which batch or thread scores it.
+std::uint64_t mix(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t hash_floats(std::uint64_t h, const float* v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, v + i, sizeof bits);
+    h = mix(h ^ bits);
+  }
+  return h;
+}
+
+// Fresh states of the family with the features inference computes: in each of the highest
+// master sectors (up to four), the first master with one more dot, and the state after its first
+// step (which has a table row). Samples with a single candidate rank nothing and are left out.
+PolicyBatch probe_batch(const FamilyContext& ctx) {
+  constexpr std::size_t kSectors = 4;
+  PolicyBatch batch;
+  std::size_t used = 0;
+  const std::vector<SectorId>& sectors = ctx.master_sectors();
+  for (auto it = sectors.rbegin(); it != sectors.rend() && used < kSectors; ++it) {
+    Integral x = ctx.sector_masters(*it).front();
+    x.a[std::countr_zero(*it)] += 1;  // a line of the sector: x stays in it
+    if (!ctx.is_valid(x) || ctx.is_master(x)) continue;
+    ++used;
+    ReductionState state(ctx, Expression::single(x));
+    for (int step = 0; step < 2; ++step) {
+      const std::optional<Integral> target = state.target();
+      if (!target) break;
+      const std::vector<Candidate> cands = state.candidates(*target);
+      if (cands.empty()) break;
+      if (cands.size() >= 2) batch.add(state, *target, cands);
+      state.apply(*target, cands.front());
+    }
+  }
+  return batch;
+}
+
 // Reusable intermediates of one worker: sized on first use, then no allocation per sample.
 struct Scratch {
   std::vector<float> vec, tmp, x, state, sp, h, kv, kt, h1, y, s, cx, z;
@@ -112,6 +161,8 @@ struct Scratch {
 }  // namespace
 
 struct Policy::Impl {
+  Kind kind = Kind::network;
+  std::uint64_t seed = 0;  // random
   std::string origin;
   std::string content_hash;  // of the file's bytes
   std::map<std::string, std::string> meta;
@@ -137,7 +188,10 @@ struct Policy::Impl {
   std::vector<float> ctx_empty;         // [ap]: the context of a sample without terms (see Impl())
 
   Impl(std::string_view bytes, std::string origin_);
+  Impl(Kind k, std::uint64_t seed_);  // an ablation baseline
   void validate(const PolicyBatch& b) const;
+  void ablation_logits(const PolicyBatch& b, std::vector<float>& out) const;
+  void check_scores(const Policy& policy, const FamilyContext& ctx) const;
   void forward(const float* target, const float* terms, int T, const float* table, int K,
                const std::int32_t* ops, const float* actions, int A, float* out, Scratch& s) const;
   double cost(int T, int K, int A) const {
@@ -289,6 +343,58 @@ Policy::Impl::Impl(std::string_view bytes, std::string origin_) : origin(std::mo
       state_w[static_cast<std::size_t>(m) * wp + j] = head0[static_cast<std::size_t>(j) * H + w + att + m];
   }
   state_b = padded_bias(head0b, w, wp);
+}
+
+Policy::Impl::Impl(Kind k, std::uint64_t seed_) : kind(k), seed(seed_) {
+  origin = k == Kind::uniform ? "uniform" : "random (seed " + std::to_string(seed) + ")";
+  content_hash = k == Kind::uniform ? "ablation-uniform" : "ablation-random-" + std::to_string(seed);
+  meta = {{"ablation", k == Kind::uniform ? "uniform" : "random"}};
+  if (k == Kind::random) meta.emplace("seed", std::to_string(seed));
+}
+
+// Uniform: 0 for every action. Random: in [0, 1), a hash of the seed, the sample's target row
+// and the action's template and feature row (a candidate's identity within its state).
+void Policy::Impl::ablation_logits(const PolicyBatch& b, std::vector<float>& out) const {
+  auto fail = [](const std::string& why) { throw std::invalid_argument("policy batch: " + why); };
+  const std::size_t S = b.samples(), A = b.total_actions();
+  if (b.terms.size() != S || b.table.size() != S) fail("per-sample row counts of different lengths");
+  std::size_t total = 0;
+  for (int a : b.actions) {
+    if (a < 0) fail("negative row count");
+    total += static_cast<std::size_t>(a);
+  }
+  if (total != A) fail("ops has " + std::to_string(A) + " entries for " + std::to_string(total) + " actions");
+  out.assign(A, 0.f);
+  if (kind == Kind::uniform || A == 0) return;
+  if (b.rows.target.size() % S != 0 || b.rows.actions.size() % A != 0) fail("ragged feature rows");
+  const std::size_t tw = b.rows.target.size() / S, aw = b.rows.actions.size() / A;
+  std::size_t a = 0;
+  for (std::size_t i = 0; i < S; ++i) {
+    const std::uint64_t state = hash_floats(mix(seed), b.rows.target.data() + i * tw, tw);
+    for (int k = 0; k < b.actions[i]; ++k, ++a) {
+      const std::uint64_t h = hash_floats(mix(state ^ static_cast<std::uint32_t>(b.rows.ops[a])),
+                                          b.rows.actions.data() + a * aw, aw);
+      out[a] = static_cast<float>(static_cast<double>(h >> 40) * 0x1p-24);  // 24 bits: exact in a float
+    }
+  }
+}
+
+// A policy whose scores are not finite ranks at random, one whose scores are all equal not at
+// all; both would run to the end and look like a policy. Refused on a probe batch instead.
+void Policy::Impl::check_scores(const Policy& policy, const FamilyContext& ctx) const {
+  const PolicyBatch batch = probe_batch(ctx);
+  if (batch.samples() == 0) return;  // no state of this family offers a choice
+  std::vector<float> s;
+  policy.logits(batch, s);
+  if (!std::all_of(s.begin(), s.end(), [](float v) { return std::isfinite(v); }))
+    throw PolicyFileError("policy " + origin + " gives non-finite scores on a probe batch");
+  std::size_t at = 0;
+  for (int n : batch.actions) {
+    const auto [lo, hi] = std::minmax_element(s.begin() + at, s.begin() + at + n);
+    at += static_cast<std::size_t>(n);
+    if (*hi - *lo > 1e-6f * std::max(1.f, std::abs(*hi))) return;
+  }
+  throw PolicyFileError("policy " + origin + " gives the same score to every candidate of a probe batch: it cannot rank");
 }
 
 void Policy::Impl::validate(const PolicyBatch& b) const {
@@ -443,6 +549,23 @@ Policy Policy::load_file(const std::string& path) {
   return load_bytes(bytes, path);
 }
 
+Policy Policy::uniform() { return Policy(std::make_unique<Impl>(Kind::uniform, 0)); }
+
+Policy Policy::random(std::uint64_t seed) { return Policy(std::make_unique<Impl>(Kind::random, seed)); }
+
+void Policy::check_choice(const std::string& spec, std::optional<std::uint64_t> seed) {
+  if (spec == "random" && !seed) throw std::invalid_argument("policy 'random' needs a seed (--seed S)");
+  if (seed && spec != "random") throw std::invalid_argument("a seed (--seed) is only for policy 'random'");
+}
+
+Policy Policy::choose(const std::string& spec, std::optional<std::uint64_t> seed, const std::string& family_name) {
+  check_choice(spec, seed);
+  if (spec.empty()) return builtin(family_name);
+  if (spec == "uniform") return uniform();
+  if (spec == "random") return random(*seed);
+  return load_file(spec);
+}
+
 Policy Policy::builtin(const std::string& family_name) {
   std::string names;
   for (auto& [name, bytes] : builtin_policy_files()) {
@@ -465,7 +588,10 @@ const std::string& Policy::family_name() const {
 
 std::size_t Policy::parameters() const { return impl_->params; }
 
-void Policy::check_compatible(const FamilyContext& ctx) const {
+bool Policy::is_ablation() const { return impl_->kind != Kind::network; }
+
+void Policy::check_compatible(const FamilyContext& ctx, const std::string& family_name) const {
+  if (is_ablation()) return;  // reads no features' meaning: fits any family
   // Same checks and wording as sailir.policy.policy_file.check_compatible.
   const auto& meta = impl_->meta;
   auto get = [&](const char* key) {
@@ -475,7 +601,8 @@ void Policy::check_compatible(const FamilyContext& ctx) const {
   const std::string& origin = impl_->origin;
   if (get("family_hash") != ctx.family_hash())
     throw PolicyMismatchError("policy " + origin + " was exported for family '" + get("family") + "' (hash " +
-                              short_hash(get("family_hash")) + "), not for this family (hash " +
+                              short_hash(get("family_hash")) + "), not for " +
+                              (family_name.empty() ? std::string("this family") : "'" + family_name + "'") + " (hash " +
                               short_hash(ctx.family_hash()) + ")");
   const std::pair<const char*, std::string> wanted[] = {{"identities_version", std::to_string(kIdentitiesVersion)},
                                                         {"features_version", std::to_string(kFeaturesVersion)},
@@ -494,10 +621,12 @@ void Policy::check_compatible(const FamilyContext& ctx) const {
       c.ops != ctx.identities().size())
     throw PolicyMismatchError("policy " + origin + " has feature widths or a template count (" + std::to_string(c.ops) +
                               ") other than the family's (" + std::to_string(ctx.identities().size()) + ")");
+  impl_->check_scores(*this, ctx);
 }
 
 void Policy::logits(const PolicyBatch& batch, std::vector<float>& out, int threads) const {
   const Impl& p = *impl_;
+  if (p.kind != Kind::network) return p.ablation_logits(batch, out);
   p.validate(batch);
   out.resize(batch.total_actions());
   const std::size_t S = batch.samples();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -44,6 +45,17 @@ class Policy {
   // The policy shipped for a built-in family (embedded at build time); throws PolicyFileError
   // when there is none.
   static Policy builtin(const std::string& family_name);
+  // Ablation baselines, which read no file: `uniform` scores every candidate alike (the beam's
+  // candidate order then decides among equally light children); `random` gives seeded
+  // pseudo-random scores, a hash of the seed and the candidate's features, so a seed gives the
+  // same choices on any thread and in any batch.
+  static Policy uniform();
+  static Policy random(std::uint64_t seed);
+  // What --policy names: "" the family's shipped policy, "uniform", "random" (with `seed`), else
+  // a file. check_choice throws std::invalid_argument (one line) for "random" without a seed or
+  // a seed without "random", before anything is loaded.
+  static void check_choice(const std::string& spec, std::optional<std::uint64_t> seed);
+  static Policy choose(const std::string& spec, std::optional<std::uint64_t> seed, const std::string& family_name);
 
   Policy(Policy&&) noexcept;
   Policy& operator=(Policy&&) noexcept;
@@ -55,10 +67,15 @@ class Policy {
   const std::string& family_name() const;
   const std::string& content_hash() const;  // of the policy file's bytes (checkpoints name it)
   std::size_t parameters() const;
+  bool is_ablation() const;  // uniform or random: no network, no file
 
   // Throws PolicyMismatchError (one line: what differs, policy value vs family value) unless
-  // the family hash, identities version, features version and feature spec all match.
-  void check_compatible(const FamilyContext& ctx) const;
+  // the family hash, identities version, features version and feature spec all match. Then
+  // scores a probe batch of fresh states of the family and throws PolicyFileError when a score
+  // is not finite or every candidate gets the same score (such a policy cannot rank). Ablation
+  // policies fit every family and are not probed (uniform is constant on purpose).
+  // `family_name`, when given, names the family in the message instead of "this family".
+  void check_compatible(const FamilyContext& ctx, const std::string& family_name = {}) const;
 
   // Raw scores of every action of every sample, concatenated in batch order.
   void logits(const PolicyBatch& batch, std::vector<float>& out, int threads = 1) const;

@@ -21,6 +21,7 @@
 #include "scheduler/request_checks.hpp"
 #include "policy/policy_kernels.hpp"
 #include "search/reduction_state.hpp"
+#include "training/policy_evaluation.hpp"
 #include "training/scramble.hpp"
 
 namespace py = pybind11;
@@ -146,9 +147,9 @@ void memory_options(const py::dict& memory, EngineOptions& o) {
 
 EngineOptions engine_options(std::uint64_t prime, const std::string& point,
                              const std::optional<std::vector<std::string>>& masters, bool check, int r_extra,
-                             int s_extra, const std::string& method, const std::string& policy, int beam_width,
-                             int threads, bool verify, bool analytic, long long max_probes, bool record,
-                             const py::dict& memory) {
+                             int s_extra, const std::string& method, const std::string& policy,
+                             std::optional<std::uint64_t> policy_seed, int beam_width, int threads, bool verify,
+                             bool analytic, long long max_probes, bool record, const py::dict& memory) {
   check_range("max_probes", max_probes, 1, 1000000000);
   EngineOptions o;
   memory_options(memory, o);
@@ -160,6 +161,7 @@ EngineOptions engine_options(std::uint64_t prime, const std::string& point,
   o.s_extra = s_extra;
   o.method = method;
   o.policy = policy;
+  o.policy_seed = policy_seed;
   o.learned.beam.width = beam_width;
   o.threads = threads;
   o.learned.verify = verify;
@@ -172,12 +174,14 @@ EngineOptions engine_options(std::uint64_t prime, const std::string& point,
 // (result dict, recording text or None): the engine's façade, with the GIL released while it works.
 py::tuple reduce(const std::string& family_file, const std::vector<std::string>& integrals, std::uint64_t prime,
                  const std::string& point, const std::optional<std::vector<std::string>>& masters, bool check,
-                 int r_extra, int s_extra, const std::string& method, const std::string& policy, int beam_width,
-                 int threads, bool verify, bool analytic, long long max_probes, bool record,
-                 const std::string& replay_text, const py::object& runner, const py::dict& memory) {
+                 int r_extra, int s_extra, const std::string& method, const std::string& policy,
+                 std::optional<std::uint64_t> policy_seed, int beam_width, int threads, bool verify, bool analytic,
+                 long long max_probes, bool record, const std::string& replay_text, const py::object& runner,
+                 const py::dict& memory, bool symmetries) {
   const Engine engine = Engine::load(family_file);
-  EngineOptions o = engine_options(prime, point, masters, check, r_extra, s_extra, method, policy, beam_width,
-                                   threads, verify, analytic, max_probes, record, memory);
+  EngineOptions o = engine_options(prime, point, masters, check, r_extra, s_extra, method, policy, policy_seed,
+                                   beam_width, threads, verify, analytic, max_probes, record, memory);
+  o.symmetries = symmetries;
   if (!runner.is_none())  // probes go to Python (a Dask cluster); it gets the GIL only for that
     o.runner = [runner](const std::string& rec, u64 p, const std::vector<std::vector<u64>>& points,
                         std::vector<std::vector<u64>>& values) {
@@ -212,8 +216,44 @@ std::vector<std::vector<std::uint64_t>> replay_points(const std::string& family_
   return values;
 }
 
+// The masters left once sector symmetries relate the reducer's (its masters when none do).
+std::vector<Integral> unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& pt) {
+  SymmetricBasis basis(family, reducer.masters());
+  if (basis.empty()) return reducer.masters();
+  const nmod_t mod{reducer.prime()};
+  const std::vector<u64> values = point_in_field(pt, mod);
+  basis.set_extras(basis.extras(values, mod));
+  const auto rows = reducer.reduce(basis.extra_integrals(), LaportaOptions{});
+  const std::size_t nm = reducer.masters().size();
+  std::vector<u64> dense(rows.size() * nm, 0), out;
+  for (std::size_t t = 0; t < rows.size(); ++t)
+    for (auto [m, c] : rows[t]) dense[t * nm + static_cast<std::size_t>(m)] = c;
+  if (!basis.plan(values, mod, 0, dense, out))
+    throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point");
+  return basis.kept();
+}
+
+// Each mapped sector with its target and line permutation, as the compiled family has them.
+py::list sector_mappings(const FamilyDef& family) {
+  py::list out;
+  for (const SymmetryDef& s : family.symmetries) {
+    if (s.source == s.target) continue;
+    py::dict lines;
+    for (int j = 0; j < family.n; ++j)
+      if (s.source >> j & 1)
+        for (int m = 0; m < family.n; ++m)
+          if (s.coefs[j][m] == "1") lines[py::int_(j + 1)] = m + 1;
+    py::dict d;
+    d["sector"] = s.source;
+    d["target"] = s.target;
+    d["lines"] = lines;
+    out.append(d);
+  }
+  return out;
+}
+
 py::dict sectors(const std::string& family_file, std::uint64_t prime, const std::string& point,
-                 const std::optional<std::vector<std::string>>& masters) {
+                 const std::optional<std::vector<std::string>>& masters, bool symmetries) {
   FamilyDef family = load_family(family_file);
   const NumericPoint pt = resolve_point(family, point);
   LaportaReducer reducer(family, pt, prime, masters ? parse_all(*masters, family) : std::vector<Integral>{});
@@ -221,11 +261,20 @@ py::dict sectors(const std::string& family_file, std::uint64_t prime, const std:
   py::dict values;  // the point the structure was found at (random where nobody gave a value)
   for (auto& [sym, value] : pt) values[py::str(sym)] = value;
   d["point"] = values;
-  d["nonzero_sectors"] = reducer.nonzero_sectors();
-  d["masters"] = powers(reducer.masters(), family.n);
+  const std::vector<SectorId> nonzero = reducer.nonzero_sectors();
+  d["nonzero_sectors"] = nonzero;
+  std::vector<SectorId> unique;
+  for (SectorId s : nonzero)
+    if (std::none_of(family.symmetries.begin(), family.symmetries.end(),
+                     [s](const SymmetryDef& m) { return m.source == s && m.target != s; }))
+      unique.push_back(s);
+  d["unique_sectors"] = unique;
+  d["mappings"] = sector_mappings(family);
   d["notes"] = reducer.basis_notes();
   reducer.check_basis();  // throws DependentBasisError (an UnreducedError) naming the master
   d["basis_checked"] = true;
+  d["masters_without_symmetries"] = powers(reducer.masters(), family.n);
+  d["masters"] = powers(symmetries ? unique_masters(family, reducer, pt) : reducer.masters(), family.n);
   return d;
 }
 
@@ -470,6 +519,35 @@ double policy_benchmark(const std::string& path, int states, int actions, int te
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
 }
 
+// `sailir evaluate` without torch: the policy ("" the family's shipped one, "uniform", "random"
+// with policy_seed, else a file) on fresh scrambles, scored by the C++ runtime.
+py::dict evaluate_policy_dict(const PolicyFamily& pf, const std::string& policy_spec,
+                              std::optional<std::uint64_t> policy_seed, std::uint64_t seed, std::int64_t scrambles,
+                              int threads, int min_steps, int max_steps, int max_dots, int max_numerators) {
+  check_range("threads", threads, 1, RequestLimits::max_threads);
+  const Policy policy = Policy::choose(policy_spec, policy_seed, pf.family.name);
+  policy.check_compatible(*pf.ctx, pf.family.name);  // the message names the family, as Python's check does
+  PolicyEvaluation ev;
+  {
+    py::gil_scoped_release release;
+    ev = sailir::evaluate_policy(*pf.ctx, policy, seed, scrambles, threads,
+                                 ScrambleOptions{min_steps, max_steps, max_dots, max_numerators});
+  }
+  py::dict d;
+  d["attempts"] = ev.attempts;
+  d["trajectories"] = ev.trajectories;
+  d["samples"] = ev.samples;
+  d["top1"] = ev.top1;
+  d["top5"] = ev.top5;
+  d["loss"] = ev.loss;
+  d["ranking_top1"] = ev.ranking_top1;
+  d["differs_from_ranking"] = ev.differs_from_ranking;
+  d["generate_seconds"] = ev.generate_seconds;
+  d["score_seconds"] = ev.score_seconds;
+  d["ranking_seconds"] = ev.ranking_seconds;
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -511,10 +589,11 @@ PYBIND11_MODULE(_core, m) {
   m.def("reduce", &reduce, py::arg("family_file"), py::arg("integrals"), py::arg("prime") = defaults.prime,
         py::arg("point") = "", py::arg("masters") = std::nullopt, py::arg("check") = defaults.check,
         py::arg("r_extra") = defaults.r_extra, py::arg("s_extra") = defaults.s_extra,
-        py::arg("method") = defaults.method, py::arg("policy") = "", py::arg("beam_width") = BeamOptions{}.width,
+        py::arg("method") = defaults.method, py::arg("policy") = "", py::arg("policy_seed") = std::nullopt,
+        py::arg("beam_width") = BeamOptions{}.width,
         py::arg("threads") = defaults.threads, py::arg("verify") = false, py::arg("analytic") = false,
         py::arg("max_probes") = defaults.max_probes, py::arg("record") = false, py::arg("replay") = "", py::arg("runner") = py::none(),
-        py::arg("memory") = py::dict(),
+        py::arg("memory") = py::dict(), py::arg("symmetries") = defaults.symmetries,
         "Reduce integrals through the engine's facade (or replay a recording's text): (result dict, recording text or None).");
   m.def("replay_points", &replay_points, py::arg("family_file"), py::arg("recording"), py::arg("prime"),
         py::arg("points"), py::arg("threads") = 1,
@@ -524,7 +603,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("integral_list", &integral_list, py::arg("text"),
         "The integrals written in a list or master file (one per line with # comments, or a Mathematica list).");
   m.def("sectors", &sectors, py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
-        py::arg("masters") = std::nullopt, "Nonzero sectors and master integrals of a family.");
+        py::arg("masters") = std::nullopt, py::arg("symmetries") = true,
+        "Nonzero and unique sectors, sector mappings and master integrals of a family.");
   py::class_<PolicyFamily, std::shared_ptr<PolicyFamily>>(m, "PolicyFamily",
                                                          "A family at one prime and point, prepared for policies.")
       .def(py::init(&policy_family), py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
@@ -573,6 +653,12 @@ PYBIND11_MODULE(_core, m) {
   m.def("policy_benchmark", &policy_benchmark, py::arg("policy_path"), py::arg("states"), py::arg("actions"),
         py::arg("terms"), py::arg("table_rows"), py::arg("repeats"), py::arg("threads") = 1,
         "Seconds per policy evaluation of a random batch of the given sizes, timed in C++.");
+  m.def("evaluate_policy", &evaluate_policy_dict, py::arg("family"), py::arg("policy") = "",
+        py::arg("policy_seed") = std::nullopt, py::arg("seed") = 2026, py::arg("scrambles") = 1000,
+        py::arg("threads") = 1, py::arg("min_steps") = 5, py::arg("max_steps") = 25, py::arg("max_dots") = 4,
+        py::arg("max_numerators") = 4,
+        "Top-1/top-5, loss and disagreement with the weight ranking of a policy (a file, '' for the shipped "
+        "one, 'uniform' or 'random' with policy_seed) on fresh scrambles, scored by the C++ runtime.");
   m.def("policy_kernels", [] { return std::string(policy_kernels::isa()); },
         "The instruction set of the policy kernels on this CPU (avx512, avx2 or sse2).");
   m.def("policy_use_kernels", [](const std::string& isa) { return policy_kernels::use_isa(isa); }, py::arg("isa"),

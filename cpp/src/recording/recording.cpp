@@ -7,7 +7,8 @@ namespace sailir {
 
 namespace {
 
-constexpr std::string_view kMagic = "sailir-recording 1";
+constexpr std::string_view kMagic = "sailir-recording 2";
+constexpr std::string_view kMagicV1 = "sailir-recording 1";  // read: no user-targets line
 
 void put(std::string& o, std::uint64_t v) {
   char buf[24];
@@ -90,6 +91,8 @@ void write_header(const Recording& r, std::string& o) {
   put_list(o, r.targets, 0, r.targets.size());
   o += "\nzero ";
   for (std::size_t t = 0; t < r.target_zero.size(); ++t) o += t ? (r.target_zero[t] ? " 1" : " 0") : (r.target_zero[t] ? "1" : "0");
+  o += "\nuser-targets ";
+  put(o, r.user_targets);
   o += '\n';
 }
 
@@ -189,7 +192,8 @@ NumericPoint read_point(const Lines& in, std::string_view s, const FamilyDef& fa
 }
 
 void read_header(Lines& in, Recording& r, const FamilyDef& family) {
-  if (in.next() != kMagic) in.fail("not a sailir recording of version 1");
+  const std::string_view magic = in.next();
+  if (magic != kMagic && magic != kMagicV1) in.fail("not a sailir recording of version 1 or 2");
   std::string_view fam = in.field("family");
   const auto sp = fam.find(' ');
   r.family = std::string(fam.substr(0, sp));
@@ -220,6 +224,10 @@ void read_header(Lines& in, Recording& r, const FamilyDef& family) {
   read_numbers(in, in.field("zero"), 2, zero);
   if (zero.size() != r.targets.size()) in.fail("one zero flag per target expected");
   r.target_zero.assign(zero.begin(), zero.end());
+  if (magic == kMagic) {
+    r.user_targets = read_count(in, in.field("user-targets"));
+    if (r.user_targets > r.targets.size()) in.fail("more user targets than targets");
+  }
 }
 
 // "T a1,...,an LEAD ; k:col ... ; used ... ; tail ...".

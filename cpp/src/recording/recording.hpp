@@ -34,7 +34,7 @@ struct RecordingSize {
 };
 
 struct Recording {
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
 
   std::string family, family_hash, method;  // method: the reducer that found it (laporta, learned)
   int n = 0;
@@ -44,6 +44,10 @@ struct Recording {
   std::vector<std::uint32_t> masters;   // their columns, in basis order
   std::vector<std::uint32_t> targets;   // their columns, in output order
   std::vector<std::uint8_t> target_zero;  // 1: the target lies in a zero sector
+  // 0: every target is the caller's. Else the first user_targets are, and the rest are the
+  // images of masters under the family's symmetries: a replay rewrites the caller's targets onto
+  // the masters of unique sectors (identities/symmetric_basis.hpp).
+  std::uint64_t user_targets = 0;
 
   // Rows, in elimination order. Row r: identity row_template[r] at row_seed[r]; its terms are
   // template terms term_k[...] on columns term_col[...] (CSR by term_begin).

@@ -118,4 +118,18 @@ double replay_many(const FamilyDef& family, const Recording& rec, u64 prime, con
   return 1e-9 * double(busy_ns.load());
 }
 
+std::unique_ptr<SymmetricBasis> symmetric_stage(const FamilyDef& family, const Recording& rec) {
+  if (rec.user_targets == 0) return nullptr;
+  auto stage = std::make_unique<SymmetricBasis>(family, rec.master_integrals());
+  const std::vector<Integral> targets = rec.target_integrals();
+  stage->set_extras({targets.begin() + static_cast<std::ptrdiff_t>(rec.user_targets), targets.end()});
+  return stage;
+}
+
+std::vector<Integral> caller_targets(const Recording& rec) {
+  std::vector<Integral> targets = rec.target_integrals();
+  if (rec.user_targets) targets.resize(rec.user_targets);
+  return targets;
+}
+
 }  // namespace sailir

@@ -2,11 +2,13 @@
 // that a probe costs the recording's multiply-adds and little else. One Replayer per thread.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "family/family_file.hpp"
 #include "ff/nmod.hpp"
 #include "identities/identity_set.hpp"
+#include "identities/symmetric_basis.hpp"
 #include "recording/recording.hpp"
 
 namespace sailir {
@@ -41,5 +43,12 @@ class Replayer {
 // replay time summed over the threads (the cost on one core), in seconds.
 double replay_many(const FamilyDef& family, const Recording& rec, u64 prime, const std::vector<std::vector<u64>>& points,
                    std::vector<std::vector<u64>>& values, int threads);
+
+// A recording made with symmetries (user_targets > 0) ends on all masters, its extra targets
+// being the masters' images: this stage rewrites the caller's targets onto the masters of unique
+// sectors. Null for a recording without one.
+std::unique_ptr<SymmetricBasis> symmetric_stage(const FamilyDef& family, const Recording& rec);
+// The caller's targets of a recording: all, or its first user_targets.
+std::vector<Integral> caller_targets(const Recording& rec);
 
 }  // namespace sailir

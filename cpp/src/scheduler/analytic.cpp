@@ -59,7 +59,7 @@ std::vector<u64> fixed_values(const FamilyDef& family, const NumericPoint& fixed
 
 // One replay at a fresh random point and prime, checking that the equations keep the recorded
 // structure there (the recording point could have been special).
-void check_structure(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
+void check_structure(const FamilyDef& family, const Recording& rec, SymmetricBasis* stage, const std::vector<int>& slot,
                      const NumericPoint& fixed, std::uint64_t seed) {
   const u64 prime = kCheckPrimes[2];
   std::vector<u64> symbols = fixed_values(family, fixed, prime), out;
@@ -69,6 +69,22 @@ void check_structure(const FamilyDef& family, const Recording& rec, const std::v
   Replayer replayer(family, rec);
   if (!replayer.run(prime, symbols, out, true))
     throw RecordingError("a pivot of the recording vanishes at a random point: the recording is not generic");
+  std::vector<u64> rows;  // the first apply fixes which masters the symmetry relations eliminate
+  if (stage && !stage->plan(symbols, nmod_t{prime}, rec.user_targets, out, rows))
+    throw RecordingError("the symmetry relations among the masters degenerate at a random point");
+}
+
+// Each probe's rows rewritten onto the masters of unique sectors (symmetric recordings).
+void apply_stage(const SymmetricBasis& stage, std::size_t targets, u64 prime,
+                 const std::vector<std::vector<u64>>& points, std::vector<std::vector<u64>>& values) {
+  std::vector<u64> rows;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i].empty()) continue;
+    if (stage.apply(points[i], nmod_t{prime}, targets, values[i], rows))
+      values[i].swap(rows);
+    else
+      values[i].clear();
+  }
 }
 
 }  // namespace
@@ -79,10 +95,12 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
   AnalyticResult res;
   res.fixed = fixed;
   res.masters = rec.master_integrals();
-  res.targets = rec.target_integrals();
+  res.targets = caller_targets(rec);
   res.size = rec.size();
   const std::vector<int> slot = variable_slots(family, fixed, res.symbols);
-  check_structure(family, rec, slot, fixed, options.seed);
+  const std::unique_ptr<SymmetricBasis> stage = symmetric_stage(family, rec);
+  check_structure(family, rec, stage.get(), slot, fixed, options.seed);
+  if (stage) res.masters = stage->kept();
   const std::size_t nm = res.masters.size();
   if (nm == 0 || res.targets.empty()) {
     res.coefficients.assign(res.targets.size(), std::vector<std::string>(nm, "0"));
@@ -112,11 +130,12 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
         if (slot[k] >= 0) full[i][k] = points[i][slot[k]];
     if (!options.runner) {
       busy_seconds += replay_many(family, rec, prime, full, values, options.threads);
-      return;
+    } else {
+      if (text.empty()) text = rec.to_text();
+      options.runner(text, prime, full, values);
+      if (values.size() != points.size()) throw std::runtime_error("the probe runner lost probes");
     }
-    if (text.empty()) text = rec.to_text();
-    options.runner(text, prime, full, values);
-    if (values.size() != points.size()) throw std::runtime_error("the probe runner lost probes");
+    if (stage) apply_stage(*stage, res.targets.size(), prime, full, values);
   };
   ReconstructOptions ro;
   ro.max_probes = options.max_probes;

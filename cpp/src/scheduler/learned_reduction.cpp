@@ -461,7 +461,7 @@ std::vector<std::vector<std::pair<int, u64>>> substitute(const FamilyContext& ct
   const nmod_t m = ctx.modulus();
   std::vector<Expression> exprs;
   for (const Integral& t : targets) {
-    exprs.push_back(Expression::single(t));
+    exprs.push_back(ctx.is_zero(t) ? Expression() : Expression::single(t));  // scaleless: no job
     want(exprs.back());
   }
   for (;;) {

@@ -201,6 +201,30 @@ bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e) 
   return true;
 }
 
+std::size_t lightest_candidate(const FamilyContext& ctx, const ReductionState& s, const Integral& target,
+                               const std::vector<Candidate>& cands, BeamRanking ranking) {
+  if (cands.empty()) throw std::invalid_argument("lightest_candidate: no candidates");
+  const SectorId sec = sector_of(target, ctx.n());
+  const Base base = base_of(ctx, s, target, sec);
+  auto max_key = [&](const Candidate& c) { return base.top < c.top ? c.top : base.top; };
+  auto total = [&](const Candidate& c) { return total_after(ctx, s, target, sec, base.total, *c.equation); };
+  std::size_t best = 0;
+  OrderKey best_key = max_key(cands[0]);
+  long best_total = ranking == BeamRanking::max_weight ? 0 : total(cands[0]);
+  for (std::size_t i = 1; i < cands.size(); ++i) {
+    const OrderKey k = max_key(cands[i]);
+    if (ranking != BeamRanking::total_weight && !(k == best_key)) {
+      if (best_key < k) continue;
+    } else if (ranking == BeamRanking::max_weight || total(cands[i]) >= best_total) {
+      continue;
+    }
+    best = i;
+    best_key = k;
+    best_total = ranking == BeamRanking::max_weight ? 0 : total(cands[i]);
+  }
+  return best;
+}
+
 JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt,
                        std::optional<ReductionState>* warm) {
   const int n = ctx.n();

@@ -84,4 +84,10 @@ bool replay_job(const FamilyContext& ctx, const Integral& x, const std::vector<P
 // True when every same-sector non-master of e lies below x in the Laporta order.
 bool job_done(const FamilyContext& ctx, const Integral& x, const Expression& e);
 
+// The index of the candidate that the weight ranking alone puts first, as a width-1 beam ranks
+// children before any score: the lightest under `ranking` (weights of the target's sector), the
+// first in candidate order among equally light ones. cands must not be empty.
+std::size_t lightest_candidate(const FamilyContext& ctx, const ReductionState& s, const Integral& target,
+                               const std::vector<Candidate>& cands, BeamRanking ranking = BeamRanking::both);
+
 }  // namespace sailir

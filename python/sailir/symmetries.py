@@ -1,0 +1,367 @@
+"""Sector symmetries: loop-momentum relabellings that map one sector's propagators onto another's.
+
+A relabelling `l -> A l + B p` (|det A| = 1, so the measure is unchanged; externals fixed) maps
+sector S onto S' when every propagator of S becomes a propagator of S' with the same mass, as
+Kira and LiteRed find them. Sectors are visited by increasing id and each is mapped onto the
+first unique sector it matches, so the representative of a class is its lowest id. The image of
+every propagator D_j (numerators included) is then a combination of the family's propagators,
+`D_j(l') = sum_m M_jm D_m(l) + c_j`, which rewrites any integral of S through integrals of S' and
+its subsectors.
+
+The relabelling is solved from L propagators of S whose loop momenta are independent (L = number
+of loops), matched with signs against L quadratic propagators of S', then checked on the rest,
+linear (eikonal) propagators included: they transform as the forms they are.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from sailir.family import Algebra, Family, family_algebra, poly_terms
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Sector `source` onto sector `target` by `transform` (l -> A l + B p on the momentum vector)."""
+
+    source: int
+    target: int
+    permutation: tuple[tuple[int, int], ...]  # (k, pi(k)), 0-based, for the propagators of source
+    transform: sympy.Matrix
+
+    def loop_images(self, family: Family) -> dict[str, str]:
+        """Each loop momentum's image, e.g. {"k1": "-k2+p1"}."""
+        names = [sympy.Symbol(n) for n in family.loop_momenta + family.independent_externals]
+        out = {}
+        for i, loop in enumerate(family.loop_momenta):
+            expr = sum((self.transform[i, j] * names[j] for j in range(len(names))), sympy.Integer(0))
+            out[loop] = str(expr).replace(" ", "")
+        return out
+
+    def images(self, family: Family) -> list[tuple[tuple[sympy.Rational, ...], sympy.Expr]]:
+        """For every propagator D_j: (M_j, c_j) with D_j(transformed) = sum_m M_jm D_m + c_j."""
+        algebra = family_algebra(family)
+        return [_in_propagators(algebra, self.transform.T * form * self.transform, mass)
+                for form, mass in zip(algebra.forms, algebra.masses, strict=True)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Symmetries:
+    unique: tuple[int, ...]  # nonzero sectors that no lower sector's class contains
+    mappings: tuple[Mapping, ...]  # one per mapped nonzero sector
+    automorphisms: dict[int, tuple[Mapping, ...]]  # unique sector -> its non-trivial self-maps
+
+    def target(self, sector: int) -> int:
+        return next((m.target for m in self.mappings if m.source == sector), sector)
+
+
+def _members(sector: int, n: int) -> list[int]:
+    return [k for k in range(n) if sector >> k & 1]
+
+
+def _in_propagators(algebra: Algebra, form: sympy.Matrix, mass: sympy.Expr) -> tuple[tuple, sympy.Expr]:
+    """x^T form x - mass as (coefficients over the propagators, constant), exactly."""
+    n_loops = len(algebra.loops)
+    products = [form[i, j] * (1 if i == j else 2) for i, j in algebra.products]
+    e = algebra.gram.rows
+    external = sum(
+        (form[n_loops + a, n_loops + b] * algebra.gram[a, b] for a in range(e) for b in range(e)),
+        sympy.Integer(0),
+    )
+    row = sympy.Matrix([products]) * algebra.inverse
+    constant = (
+        external - mass - sum((row[k] * algebra.constants[k] for k in range(len(row))), sympy.Integer(0))
+    )
+    return tuple(sympy.Rational(v) for v in row), sympy.expand(constant)
+
+
+Matrix = list[list[int]]
+_P = (1 << 61) - 1  # candidate relabellings are tested modulo this prime, matches confirmed exactly
+
+
+def _mod(v: sympy.Rational | Fraction) -> int:
+    return int(v.numerator) * pow(int(v.denominator), -1, _P) % _P
+
+
+def _modular(m: sympy.Matrix) -> Matrix:
+    return [[_mod(sympy.Rational(v)) for v in m.row(i)] for i in range(m.rows)]
+
+
+def _congruent(t: Matrix, q: Matrix) -> Matrix:
+    """t^T q t modulo _P."""
+    size = len(t)
+    columns = [[(k, t[k][j]) for k in range(size) if t[k][j]] for j in range(size)]
+    qt = [[sum(q[i][k] * c for k, c in columns[j]) % _P for j in range(size)] for i in range(size)]
+    return [[sum(c * qt[k][j] for k, c in columns[i]) % _P for j in range(size)] for i in range(size)]
+
+
+def _inverse(m: Matrix) -> Matrix | None:
+    n = len(m)
+    rows = [row[:] + [int(i == j) for j in range(n)] for i, row in enumerate(m)]
+    for col in range(n):
+        pivot = next((r for r in range(col, n) if rows[r][col]), None)
+        if pivot is None:
+            return None
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        scale = pow(rows[col][col], -1, _P)
+        rows[col] = [v * scale % _P for v in rows[col]]
+        for r in range(n):
+            if r != col and rows[r][col]:
+                f = rows[r][col]
+                rows[r] = [(v - f * w) % _P for v, w in zip(rows[r], rows[col], strict=True)]
+    return [row[n:] for row in rows]
+
+
+def _rank(rows: Matrix) -> int:
+    rows = [r[:] for r in rows]
+    rank = 0
+    for col in range(len(rows[0]) if rows else 0):
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] % _P), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        inv = pow(rows[rank][col], -1, _P)
+        for r in range(rank + 1, len(rows)):
+            f = rows[r][col] * inv % _P
+            rows[r] = [(v - f * w) % _P for v, w in zip(rows[r], rows[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def _det(m: Matrix) -> int:
+    if len(m) == 1:
+        return m[0][0] % _P
+    return (
+        sum((-1) ** j * m[0][j] * _det([row[:j] + row[j + 1 :] for row in m[1:]]) for j in range(len(m))) % _P
+    )
+
+
+def _rational(v: int) -> sympy.Rational:
+    """The small rational that v is modulo _P (relabellings have small coefficients)."""
+    for q in range(1, 13):
+        x = v * q % _P
+        for num in (x, x - _P):
+            if abs(num) <= 12:
+                return sympy.Rational(num, q)
+    return sympy.Rational(10**9)  # no small rational: not confirmed below
+
+
+class _Numeric:
+    """The family's forms and propagator algebra modulo a prime, with the invariants at one random
+    point: a candidate relabelling is tested with integer arithmetic only, and a match is then
+    confirmed exactly (`_in_propagators`)."""
+
+    def __init__(self, algebra: Algebra) -> None:
+        rng = random.Random(20261201)
+        at = {s: rng.randrange(2, _P) for s in algebra.invariants}
+
+        def value(expr: sympy.Expr) -> int:
+            poly = sympy.Poly(sympy.sympify(expr), *algebra.invariants) if algebra.invariants else None
+            if poly is None:
+                return _mod(sympy.Rational(expr))
+            total = 0
+            for monomial, c in poly.terms():
+                term = _mod(sympy.Rational(c))
+                for symbol, e in zip(algebra.invariants, monomial, strict=True):
+                    term = term * pow(at[symbol], int(e), _P) % _P
+                total += term
+            return total % _P
+
+        self.algebra = algebra
+        self.n_loops = len(algebra.loops)
+        self.forms = [_modular(f) for f in algebra.forms]
+        self.inverse = _modular(algebra.inverse)
+        self.gram = [
+            [value(algebra.gram[a, b]) for b in range(algebra.gram.cols)] for a in range(algebra.gram.rows)
+        ]
+        self.masses = [value(m) for m in algebra.masses]
+        self.constants = [value(c) for c in algebra.constants]
+        self.loop_parts = [self._loop_part(k) for k in range(len(self.forms))]
+
+    def _loop_part(self, k: int) -> list[int] | None:
+        """q of a squared propagator (form = q q^T), up to its sign; None for a linear one."""
+        if not self.algebra.squared[k]:
+            return None
+        form = self.algebra.forms[k]
+        pivot = next(j for j in range(form.rows) if form[j, j] != 0)
+        root = sympy.sqrt(form[pivot, pivot])
+        return [_mod(sympy.Rational(v / root)) for v in form.row(pivot)]
+
+    def image(self, transform: Matrix, k: int) -> int | None:
+        """j when D_k(transformed momenta) = D_j, else None."""
+        form = _congruent(transform, self.forms[k])
+        nl = self.n_loops
+        products = [form[i][j] * (1 if i == j else 2) for i, j in self.algebra.products]
+        row = [
+            sum(p * self.inverse[r][c] for r, p in enumerate(products)) % _P for c in range(len(self.inverse))
+        ]
+        unit = [j for j, c in enumerate(row) if c]
+        if len(unit) != 1 or row[unit[0]] != 1:
+            return None
+        e = len(self.gram)
+        external = sum(form[nl + a][nl + b] * self.gram[a][b] for a in range(e) for b in range(e))
+        j = unit[0]
+        return j if (external - self.masses[k] - self.constants[j]) % _P == 0 else None
+
+
+def _signature(algebra: Algebra, members: list[int]) -> tuple:
+    """What any relabelling preserves: the masses and the number of squared propagators."""
+    return (
+        tuple(sorted(str(algebra.masses[k]) for k in members)),
+        sum(algebra.squared[k] for k in members),
+    )
+
+
+def _basis(num: _Numeric, members: list[int]) -> list[int] | None:
+    """L squared propagators of the sector whose loop parts are independent."""
+    nl = num.n_loops
+    chosen: list[int] = []
+    for k in members:
+        q = num.loop_parts[k]
+        if q is None:
+            continue
+        trial = [num.loop_parts[c][:nl] for c in chosen] + [q[:nl]]
+        if _rank(trial) == len(trial):
+            chosen.append(k)
+            if len(chosen) == nl:
+                return chosen
+    return None
+
+
+def _candidates(num: _Numeric, basis: list[int], target: list[int]) -> Iterator[Matrix]:
+    """Transforms sending each basis propagator's momentum to +- a squared one of `target`:
+    with K the basis' loop parts, K A = K' fixes A and K B = R the shifts B."""
+    nl, size = num.n_loops, len(num.forms[0])
+    source = [num.loop_parts[k] for k in basis]
+    k_inverse = _inverse([q[:nl] for q in source])
+    squared = [k for k in target if num.loop_parts[k] is not None]
+    for images in itertools.permutations(squared, nl):
+        parts = [num.loop_parts[j] for j in images]
+        for signs in itertools.product((1, -1), repeat=nl):
+            rows = [[s * v % _P for v in p] for s, p in zip(signs, parts, strict=True)]
+            a = [
+                [sum(k_inverse[i][m] * rows[m][j] for m in range(nl)) % _P for j in range(nl)]
+                for i in range(nl)
+            ]
+            if _det(a) not in (1, _P - 1):
+                continue
+            rhs = [[rows[m][j] - source[m][j] for j in range(nl, size)] for m in range(nl)]
+            b = [
+                [sum(k_inverse[i][m] * rhs[m][j] for m in range(nl)) % _P for j in range(size - nl)]
+                for i in range(nl)
+            ]
+            yield [a[i] + b[i] for i in range(nl)] + [
+                [int(i == j) for j in range(size)] for i in range(nl, size)
+            ]
+
+
+def _match(num: _Numeric, transform: Matrix, members: list[int], target: list[int]) -> tuple | None:
+    """The propagator permutation if `transform` maps every member onto a distinct target member."""
+    used: dict[int, int] = {}
+    goal = set(target)
+    for k in members:
+        j = num.image(transform, k)
+        if j is None or j not in goal or j in used.values():
+            return None
+        used[k] = j
+    return tuple(sorted(used.items()))
+
+
+def _confirmed(algebra: Algebra, transform: sympy.Matrix, permutation: tuple) -> bool:
+    for k, j in permutation:
+        row, constant = _in_propagators(
+            algebra, transform.T * algebra.forms[k] * transform, algebra.masses[k]
+        )
+        if any(c != (1 if m == j else 0) for m, c in enumerate(row)) or constant != 0:
+            return False
+    return True
+
+
+def _maps(num: _Numeric, source: int, target: int, n: int, limit: int) -> list[Mapping]:
+    """Up to `limit` relabellings of `source` onto `target` with distinct propagator permutations
+    (the identity left out of a sector's self-maps)."""
+    members, goal = _members(source, n), _members(target, n)
+    basis = _basis(num, members)
+    if basis is None:
+        return []
+    found: list[Mapping] = []
+    seen = {tuple((k, k) for k in members)} if source == target else set()
+    for transform in _candidates(num, basis, goal):
+        permutation = _match(num, transform, members, goal)
+        if permutation is None or permutation in seen:
+            continue
+        exact = sympy.Matrix([[_rational(v) for v in row] for row in transform])
+        if _confirmed(num.algebra, exact, permutation):
+            seen.add(permutation)
+            found.append(Mapping(source, target, permutation, exact))
+            if len(found) == limit:
+                break
+    return found
+
+
+# Self-maps kept per unique sector: they give relations among that sector's masters (a
+# generating set suffices; larger groups only repeat relations).
+MAX_AUTOMORPHISMS = 8
+
+
+@functools.lru_cache(maxsize=16)
+def find_symmetries(family: Family, nonzero: tuple[int, ...]) -> Symmetries:
+    """Map every nonzero sector onto the lowest sector of its class (`nonzero`: sector ids)."""
+    algebra = family_algebra(family)
+    num = _Numeric(algebra)
+    n = len(family.propagators)
+    unique: list[int] = []
+    mappings: list[Mapping] = []
+    automorphisms: dict[int, tuple[Mapping, ...]] = {}
+    for sector in sorted(nonzero):
+        members = _members(sector, n)
+        signature = _signature(algebra, members)
+        mapping: list[Mapping] = []
+        for rep in unique:
+            if bin(rep).count("1") == len(members) and _signature(algebra, _members(rep, n)) == signature:
+                mapping = _maps(num, sector, rep, n, 1)
+                if mapping:
+                    break
+        if mapping:
+            mappings.append(mapping[0])
+            continue
+        unique.append(sector)
+        own = _maps(num, sector, sector, n, MAX_AUTOMORPHISMS)
+        if own:
+            automorphisms[sector] = tuple(own)
+    return Symmetries(tuple(unique), tuple(mappings), automorphisms)
+
+
+def all_maps(symmetries: Symmetries) -> list[Mapping]:
+    """The sector mappings, then every unique sector's self-maps: the order of the family file."""
+    return list(symmetries.mappings) + [
+        m for s in sorted(symmetries.automorphisms) for m in symmetries.automorphisms[s]
+    ]
+
+
+def describe(family: Family, symmetries: Symmetries) -> dict:
+    """JSON-ready view: the unique sectors and each mapping's target, loop momenta and images."""
+    invariants = family_algebra(family).invariants
+    out = []
+    for m in all_maps(symmetries):
+        images = []
+        for coefficients, constant in m.images(family):
+            terms = {str(k + 1): str(c) for k, c in enumerate(coefficients) if c != 0}
+            images.append({"propagators": terms, "constant": poly_terms(constant, invariants)})
+        out.append(
+            {
+                "sector": m.source,
+                "target": m.target,
+                "loop_momenta": m.loop_images(family),
+                "propagators": {str(k + 1): j + 1 for k, j in m.permutation},
+                "images": images,
+            }
+        )
+    return {"unique_sectors": list(symmetries.unique), "mappings": out}

@@ -1,0 +1,103 @@
+"""Sector symmetries: the relabellings found, checked by another route (Symanzik polynomials), and
+the symmetric basis they give, against Kira's published basis and the plain reduction."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import sympy
+
+import sailir
+from sailir.family import load_family
+from sailir.familyfile import render_symmetries
+from sailir.symmetries import all_maps, find_symmetries
+from sailir.zero_sectors import symanzik_polynomials, zero_sectors
+
+ROOT = Path(__file__).resolve().parents[2]
+PENTAGONBOX = ROOT / "tests/python/data/kira_pentagonbox"
+BOX2L = ROOT / "tools/benchmark/analytic/box2l.yaml"
+MAPPED = "I[1,0,1,0,0,1,0]"  # trianglebox: the image of I[0,1,1,1,0,0,0] under k1 -> -k2, k2 -> -k1
+
+
+def _nonzero(spec: str) -> tuple[int, ...]:
+    family = load_family(spec)
+    zero = zero_sectors(family)
+    n = len(family.propagators)
+    lines = sum(1 << (i - 1) for i in range(1, n + 1) if i not in family.irreducible)
+    return tuple(s for s in range(1, lines + 1) if s & ~lines == 0 and s not in zero)
+
+
+@pytest.mark.parametrize("spec", ["trianglebox", str(BOX2L)])
+def test_mappings_preserve_the_symanzik_polynomials(spec: str) -> None:
+    """A relabelling of the loop momenta leaves U and F of a sector unchanged up to the line
+    permutation: U_S(x) = U_T(x') with x'_pi(k) = x_k, and the same for F."""
+    family = load_family(spec)
+    u, f, xs = symanzik_polynomials(family)
+    maps = all_maps(find_symmetries(family, _nonzero(spec)))
+    assert maps
+    for m in maps:
+        source = {k for k, _ in m.permutation}
+        on_source = {x: 0 for k, x in enumerate(xs) if k not in source}
+        on_target = {x: 0 for k, x in enumerate(xs) if k not in {j for _, j in m.permutation}}
+        rename = {xs[j]: xs[k] for k, j in m.permutation}
+        for poly in (u, f):
+            lhs = sympy.expand(poly.subs(on_source))
+            rhs = sympy.expand(poly.subs(on_target).xreplace(rename))
+            assert sympy.expand(lhs - rhs) == 0, (m.source, m.target, m.permutation)
+
+
+def test_bubble_self_map_in_the_family_file() -> None:
+    # k -> -k-p swaps the two lines of the massless bubble: each image is the other propagator.
+    text = render_symmetries(load_family("bubble"))
+    assert text == "symmetries 1\nmap 3 3\nimage 0,1 0\nimage 1,0 0\n"
+
+
+def test_trianglebox_symmetric_basis_and_plain_reduction_agree() -> None:
+    targets = ["I[2,1,1,1,1,1,-1]", "I[1,0,2,0,0,1,0]", "I[1,1,1,1,1,1,-2]"]
+    sym = sailir.reduce(targets, "trianglebox")
+    plain = sailir.reduce(targets, "trianglebox", symmetries=False)
+    fmt = {"I[" + ",".join(map(str, m)) + "]" for m in sym.masters}
+    assert {"I[" + ",".join(map(str, m)) + "]" for m in plain.masters} - fmt == {MAPPED}
+    p = sym.prime
+    for t in targets:
+        expected = dict(plain.reductions[t])
+        moved = expected.pop(MAPPED, 0)
+        expected["I[0,1,1,1,0,0,0]"] = (expected.get("I[0,1,1,1,0,0,0]", 0) + moved) % p
+        assert sym.reductions[t] == {k: v for k, v in expected.items() if v}, t
+    # The learned method ends on the same symmetric basis with the same coefficients.
+    learned = sailir.reduce(targets[:2], "trianglebox", method="learned", verify=True)
+    assert learned.masters == sym.masters and learned.stats["fallbacks"] == 0
+    assert learned.reductions == {t: sym.reductions[t] for t in targets[:2]}
+
+
+def test_symmetric_recording_replays(tmp_path: Path) -> None:
+    path = tmp_path / "tb.rec"
+    sailir.reduce(["I[1,0,2,0,0,1,0]"], "trianglebox", record=True).save_recording(path)
+    point = "d=37/3,m1=1,m2=29,m3=53"
+    replayed = sailir.replay(path, "trianglebox", point=point)
+    direct = sailir.reduce(["I[1,0,2,0,0,1,0]"], "trianglebox", point=point)
+    assert replayed.masters == direct.masters and replayed.reductions == direct.reductions
+    assert list(direct.reductions["I[1,0,2,0,0,1,0]"]) == ["I[0,1,1,1,0,0,0]"]
+
+
+def test_no_symmetries_on_the_command_line() -> None:
+    run = [str(ROOT / ".venv/bin/sailir-reduce"), "I[1,0,2,0,0,1,0]"]
+    with_sym = subprocess.run(run, capture_output=True, text=True, check=True)
+    without = subprocess.run([*run, "--no-symmetries"], capture_output=True, text=True, check=True)
+    assert '"I[1,0,1,0,0,1,0]"' not in with_sym.stdout.split('"reductions"')[1]
+    assert '"I[1,0,1,0,0,1,0]"' in without.stdout.split('"reductions"')[1]
+
+
+def test_pentagonbox_reaches_kiras_basis() -> None:
+    """Kira's published 61 masters (found with symmetries) are exactly the symmetric basis when
+    preferred, and the automatic basis has as many."""
+    kira = [line.split("#")[0].strip() for line in (PENTAGONBOX / "masters").read_text().splitlines()]
+    kira = [k.replace("TA[", "I[") for k in kira if k]
+    point = "d=41,s12=31,s23=47,s34=53,s45=59,s51=67"
+    info = sailir.sectors(str(PENTAGONBOX), point=point, masters=str(PENTAGONBOX / "masters"))
+    ours = ["I[" + ",".join(map(str, m)) + "]" for m in info["masters"]]
+    assert len(kira) == 61 and sorted(ours) == sorted(kira)
+    assert len(info["masters_without_symmetries"]) == 62
+    assert len(info["unique_sectors"]) == len(info["nonzero_sectors"]) - len(info["mappings"]) == 107
