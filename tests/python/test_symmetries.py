@@ -101,3 +101,46 @@ def test_pentagonbox_reaches_kiras_basis() -> None:
     assert len(kira) == 61 and sorted(ours) == sorted(kira)
     assert len(info["masters_without_symmetries"]) == 62
     assert len(info["unique_sectors"]) == len(info["nonzero_sectors"]) - len(info["mappings"]) == 107
+
+
+def test_numerator_images_at_explicit_momenta() -> None:
+    """Each stored image D_j(l') = sum_m M_jm D_m(l) + c_j, checked with explicit 4-vectors: the
+    relabelled loop momenta l' = A l + B p put into every propagator, numerators included."""
+    import random
+
+    from sailir.family import family_algebra
+
+    family = load_family("trianglebox")
+    algebra = family_algebra(family)
+    p1, p3 = [1, 0, 0, 0], [3, -2, 5, 1]  # Euclidean components; p1.p1 = m1 = 1
+    p2 = [b - a for a, b in zip(p1, p3, strict=True)]
+
+    def dot(u: list, w: list) -> int:
+        return sum(a * b for a, b in zip(u, w, strict=True))
+
+    invariants = {"m1": 1, "m2": dot(p2, p2), "m3": dot(p3, p3)}
+    externals = [
+        dict(zip(family.external_momenta, (p1, p2, p3), strict=True))[e] for e in family.independent_externals
+    ]
+    rng = random.Random(5)
+
+    def propagators(loops: list[list[int]]) -> list[sympy.Rational]:
+        vectors = loops + externals
+        values = []
+        for form, mass in zip(algebra.forms, algebra.masses, strict=True):
+            q = sum(form[a, b] * dot(u, w) for a, u in enumerate(vectors) for b, w in enumerate(vectors))
+            values.append(sympy.Rational(q) - mass.subs(invariants))
+        return values
+
+    maps = all_maps(find_symmetries(family, _nonzero("trianglebox")))
+    for m in maps:
+        loops = [[rng.randint(-9, 9) for _ in range(4)] for _ in family.loop_momenta]
+        vectors = loops + externals
+        moved = [
+            [sum(m.transform[i, j] * vectors[j][mu] for j in range(len(vectors))) for mu in range(4)]
+            for i in range(len(loops))
+        ]
+        before, after = propagators(loops), propagators(moved)
+        for j, (row, constant) in enumerate(m.images(family)):
+            expected = sum(c * d for c, d in zip(row, before, strict=True)) + constant.subs(invariants)
+            assert after[j] == expected, (m.source, m.target, j + 1)

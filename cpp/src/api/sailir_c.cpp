@@ -251,7 +251,7 @@ sailir_policy* sailir_policy_load(const sailir_family* family, const char* path)
         if (!family) throw BadInput("no family given for the policy");
         const std::string spec = given(path) ? path : "";
         if (spec == "random") throw BadInput("policy 'random' needs a seed: load it with sailir_policy_random");
-        return checked_policy(*family, Policy::choose(spec, std::nullopt, family->def().name));
+        return checked_policy(*family, Policy::choose(spec, std::nullopt, family->def().name, family->def().hash));
       },
       static_cast<sailir_policy*>(nullptr));
 }

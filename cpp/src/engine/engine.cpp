@@ -76,7 +76,7 @@ class PolicyRef {
       ptr_ = o.loaded_policy;
       return;
     }
-    own_ = std::make_unique<Policy>(Policy::choose(o.policy, o.policy_seed, family.name));
+    own_ = std::make_unique<Policy>(Policy::choose(o.policy, o.policy_seed, family.name, family.hash));
     ptr_ = own_.get();
   }
   operator const Policy&() const { return *ptr_; }

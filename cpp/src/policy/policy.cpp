@@ -558,15 +558,22 @@ void Policy::check_choice(const std::string& spec, std::optional<std::uint64_t> 
   if (seed && spec != "random") throw std::invalid_argument("a seed (--seed) is only for policy 'random'");
 }
 
-Policy Policy::choose(const std::string& spec, std::optional<std::uint64_t> seed, const std::string& family_name) {
+Policy Policy::choose(const std::string& spec, std::optional<std::uint64_t> seed, const std::string& family_name,
+                      const std::string& family_hash) {
   check_choice(spec, seed);
-  if (spec.empty()) return builtin(family_name);
+  if (spec.empty()) return builtin(family_name, family_hash);
   if (spec == "uniform") return uniform();
   if (spec == "random") return random(*seed);
   return load_file(spec);
 }
 
-Policy Policy::builtin(const std::string& family_name) {
+Policy Policy::builtin(const std::string& family_name, const std::string& family_hash) {
+  if (!family_hash.empty())
+    for (auto& [name, bytes] : builtin_policy_files()) {
+      Policy p = load_bytes(bytes, "built-in " + std::string(name) + ".onnx");
+      const auto it = p.metadata().find("family_hash");
+      if (it != p.metadata().end() && it->second == family_hash) return p;
+    }
   std::string names;
   for (auto& [name, bytes] : builtin_policy_files()) {
     if (name == family_name) return load_bytes(bytes, "built-in " + std::string(name) + ".onnx");

@@ -44,7 +44,9 @@ class Policy {
   static Policy load_bytes(std::string_view bytes, const std::string& origin);
   // The policy shipped for a built-in family (embedded at build time); throws PolicyFileError
   // when there is none.
-  static Policy builtin(const std::string& family_name);
+  // The shipped policy whose metadata names the family's content hash (so a family found under
+  // another name or as a Kira directory still finds it), else the one named after the family.
+  static Policy builtin(const std::string& family_name, const std::string& family_hash = "");
   // Ablation baselines, which read no file: `uniform` scores every candidate alike (the beam's
   // candidate order then decides among equally light children); `random` gives seeded
   // pseudo-random scores, a hash of the seed and the candidate's features, so a seed gives the
@@ -55,7 +57,8 @@ class Policy {
   // a file. check_choice throws std::invalid_argument (one line) for "random" without a seed or
   // a seed without "random", before anything is loaded.
   static void check_choice(const std::string& spec, std::optional<std::uint64_t> seed);
-  static Policy choose(const std::string& spec, std::optional<std::uint64_t> seed, const std::string& family_name);
+  static Policy choose(const std::string& spec, std::optional<std::uint64_t> seed, const std::string& family_name,
+                       const std::string& family_hash = "");
 
   Policy(Policy&&) noexcept;
   Policy& operator=(Policy&&) noexcept;

@@ -525,7 +525,7 @@ py::dict evaluate_policy_dict(const PolicyFamily& pf, const std::string& policy_
                               std::optional<std::uint64_t> policy_seed, std::uint64_t seed, std::int64_t scrambles,
                               int threads, int min_steps, int max_steps, int max_dots, int max_numerators) {
   check_range("threads", threads, 1, RequestLimits::max_threads);
-  const Policy policy = Policy::choose(policy_spec, policy_seed, pf.family.name);
+  const Policy policy = Policy::choose(policy_spec, policy_seed, pf.family.name, pf.family.hash);
   policy.check_compatible(*pf.ctx, pf.family.name);  // the message names the family, as Python's check does
   PolicyEvaluation ev;
   {

@@ -87,7 +87,7 @@ def _torch_scores(
 
     if spec in ABLATIONS:
         raise ValueError(f"the torch backend scores policy files, not {spec!r}; use --backend core")
-    path = Path(spec) if spec else policy_file.shipped_policy(pf.name)
+    path = Path(spec) if spec else policy_file.shipped_policy(pf.name, shards.family_meta(pf)["family_hash"])
     if path is None:
         raise policy_file.PolicyError(f"no policy ships for family {pf.name!r}; give --policy")
     torch.set_num_threads(threads)

@@ -22,8 +22,16 @@ class PolicyError(ValueError):
     """A policy file that is unreadable or does not fit the family it is used with."""
 
 
-def shipped_policy(family_name: str) -> Path | None:
-    """The policy that ships with the package for a built-in family, if any."""
+def shipped_policy(family_name: str, family_hash: str | None = None) -> Path | None:
+    """The policy that ships with the package for a family, if any: the one whose metadata names
+    the family's content hash (as the engine finds it), else the one named after the family."""
+    if family_hash is not None:
+        import onnx
+
+        for path in sorted(_POLICIES.glob("*.onnx")):
+            meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+            if meta.get("family_hash") == family_hash:
+                return path
     path = _POLICIES / f"{family_name}.onnx"
     return path if path.is_file() else None
 
