@@ -100,3 +100,14 @@ def test_python_api(laporta: dict[str, Any]) -> None:
         sailir.reduce([INTEGRAL], method="learned", policy_seed=1)
     with pytest.raises(ValueError, match="between 0 and"):
         sailir.reduce([INTEGRAL], method="learned", policy="random", policy_seed=-1)
+
+
+def test_policy_ranking_orders_by_scores_alone(env: dict[str, str]) -> None:
+    """--ranking policy: the scores order the candidates, the weights only constrain the job. The
+    coefficients are the Laporta reducer's, and the trained policy's path differs from the one
+    its scores take when they only break the weight ranking's ties."""
+    by_policy = reduce(["--method", "learned", "--ranking", "policy", "--verify", "I[1,1,1,1,1,1,-2]"], env)
+    by_weight = reduce(["--method", "learned", "--verify", "I[1,1,1,1,1,1,-2]"], env)
+    assert by_policy["verified"] is True and by_policy["stats"]["fallbacks"] == 0
+    assert by_policy["reductions"] == by_weight["reductions"]
+    assert by_policy["stats"]["path_steps"] != by_weight["stats"]["path_steps"]

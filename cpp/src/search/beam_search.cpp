@@ -12,7 +12,8 @@ BeamRanking parse_beam_ranking(const std::string& name) {
   if (name == "max") return BeamRanking::max_weight;
   if (name == "total") return BeamRanking::total_weight;
   if (name == "both") return BeamRanking::both;
-  throw std::invalid_argument("unknown beam ranking '" + name + "' (max, total, both)");
+  if (name == "policy") return BeamRanking::policy;
+  throw std::invalid_argument("unknown beam ranking '" + name + "' (max, total, both, policy)");
 }
 
 namespace {
@@ -120,7 +121,9 @@ std::vector<Candidate> lightest_candidates(const FamilyContext& ctx, const Reduc
   };
   const Base base = base_of(ctx, s, target, sec);
   const std::size_t w = static_cast<std::size_t>(opt.width);
+  const bool by_weight = opt.ranking != BeamRanking::policy;  // else every candidate is a contender
   auto key_less = [&](const Kept& a, const Kept& b) {
+    if (!by_weight) return false;
     if (opt.ranking != BeamRanking::total_weight && !(a.max_key == b.max_key)) return a.max_key < b.max_key;
     return opt.ranking != BeamRanking::max_weight && a.total < b.total;
   };
@@ -136,7 +139,7 @@ std::vector<Candidate> lightest_candidates(const FamilyContext& ctx, const Reduc
   };
   s.stream_candidates(target, region, [&](Candidate&& c) {
     Kept k{base.top < c.top ? c.top : base.top, 0, std::move(c)};
-    if (opt.ranking != BeamRanking::max_weight)
+    if (opt.ranking == BeamRanking::total_weight || opt.ranking == BeamRanking::both)
       k.total = total_after(ctx, s, target, sec, base.total, *k.cand.equation);
     kept.push_back(std::move(k));
     if (kept.size() > 2 * w + 64) prune();
@@ -291,7 +294,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     }
     // The summed weight, where it can matter: every child under `total`; under `both`, only those
     // whose highest integral is as low as the width-th lowest (the others lose on that alone).
-    if (opt.ranking != BeamRanking::max_weight) {
+    if (opt.ranking == BeamRanking::total_weight || opt.ranking == BeamRanking::both) {
       OrderKey limit{};
       const std::size_t w = std::min(children.size(), static_cast<std::size_t>(opt.width)) - 1;
       if (opt.ranking == BeamRanking::both) {
@@ -310,6 +313,7 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
     // max: the highest integral left, then the score; total: the summed weight, then the score;
     // both: the highest integral, then the summed weight, then the score.
     auto lighter = [&](const Child& a, const Child& b) {
+      if (opt.ranking == BeamRanking::policy) return false;  // the scores alone decide
       if (opt.ranking != BeamRanking::total_weight && !(a.max_key == b.max_key)) return a.max_key < b.max_key;
       if (opt.ranking != BeamRanking::max_weight && a.total != b.total) return a.total < b.total;
       return false;

@@ -27,7 +27,11 @@
 
 namespace sailir {
 
-enum class BeamRanking { max_weight, total_weight, both };
+// How a step's candidates are ordered: by the weight they leave (the highest integral, the summed
+// weight, or both), the policy breaking ties; or (`policy`) by the policy's scores alone, the weight
+// rules acting only as constraints (candidates stay in the job's region, and a job ends below its
+// integral), so that a better policy means a shorter path.
+enum class BeamRanking { max_weight, total_weight, both, policy };
 BeamRanking parse_beam_ranking(const std::string& name);  // throws std::invalid_argument
 
 struct BeamOptions {
