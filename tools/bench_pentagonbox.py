@@ -7,7 +7,7 @@ range (r <= 10, s <= 4), each reduced by the Laporta reducer and by the learned 
 peak resident memory (the run's own stats.peak_rss_mb), fallbacks, whether the basis is Kira's and
 whether the two methods' coefficients are identical.
 
-Usage: python tools/bench_pentagonbox.py [--only N] [--threads N] [--json FILE]
+Usage: python tools/bench_pentagonbox.py [--start N] [--only N] [--threads N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def reduce(integral: str, method: str, threads: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", type=int, default=len(INTEGRALS))
+    parser.add_argument("--start", type=int, default=0, help="skip the first N integrals")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -71,7 +72,7 @@ def main() -> int:
         "| identical |"
     )
     print("|---|---|---|---|---|---|")
-    for integral in INTEGRALS[: args.only]:
+    for integral in INTEGRALS[args.start : args.only]:
         lap, lrn = (reduce(integral, m, args.threads) for m in ("laporta", "learned"))
         row = {"integral": integral, "laporta": lap, "learned": lrn}
         rows.append(row)

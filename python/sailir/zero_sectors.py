@@ -10,8 +10,6 @@ sector's x_i. Since `x_i d/dx_i` multiplies a monomial x^e by e_i, that is: the 
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import sympy
 
 from sailir.family import Family, family_algebra
@@ -47,20 +45,26 @@ def symanzik_polynomials(family: Family) -> tuple[sympy.Expr, sympy.Expr, tuple[
     return u, f, xs
 
 
+_P = (1 << 61) - 1  # ranks of small integer matrices are computed modulo this prime
+
+
 def _solvable(exponents: list[tuple[int, ...]]) -> bool:
-    """Whether k . e = 1 has a solution for every e (Gaussian elimination over Q)."""
-    rows = [[Fraction(v) for v in e] + [Fraction(1)] for e in exponents]
+    """Whether k . e = 1 has a solution for every e: rank [E | 1] equals rank E (Gaussian
+    elimination modulo a 61-bit prime over the distinct exponent vectors; their entries are
+    small, so no minor of theirs is a multiple of it)."""
+    rows = [[v % _P for v in e] + [1] for e in set(exponents)]
     width = len(rows[0]) - 1 if rows else 0
     rank = 0
     for col in range(width):
-        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][col]), None)
         if pivot is None:
             continue
         rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        for r in range(len(rows)):
-            if r != rank and rows[r][col] != 0:
-                factor = rows[r][col] / rows[rank][col]
-                rows[r] = [v - factor * w for v, w in zip(rows[r], rows[rank], strict=True)]
+        inverse = pow(rows[rank][col], -1, _P)
+        for r in range(rank + 1, len(rows)):
+            if rows[r][col]:
+                factor = rows[r][col] * inverse % _P
+                rows[r] = [(v - factor * w) % _P for v, w in zip(rows[r], rows[rank], strict=True)]
         rank += 1
     return all(row[-1] == 0 for row in rows[rank:])
 
