@@ -128,6 +128,15 @@ class Algebra:
     matrix: sympy.Matrix
     constants: tuple[sympy.Expr, ...]
 
+    def express(self, form: sympy.Matrix, mass: sympy.Expr) -> tuple[tuple[sympy.Rational, ...], sympy.Expr]:
+        """x^T form x - mass in the propagators: (coefficients over them, constant)."""
+        row = sympy.Matrix([_products_of(form, self.products)]) * self.inverse
+        external = _external_part(form, len(self.loops), self.gram)
+        constant = (
+            external - mass - sum((row[k] * self.constants[k] for k in range(len(row))), sympy.Integer(0))
+        )
+        return tuple(sympy.Rational(v) for v in row), sympy.expand(constant)
+
     def gradient(self, k: int, i: int) -> tuple[sympy.Rational, ...]:
         """dD_k/dx_i as a vector: 2 * row i of the form (x_i a loop momentum or an external)."""
         return tuple(2 * v for v in self.forms[k].row(i))

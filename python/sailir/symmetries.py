@@ -24,7 +24,9 @@ from fractions import Fraction
 
 import sympy
 
-from sailir.family import Algebra, Family, family_algebra, poly_terms
+from sailir.family import Algebra, Family, family_algebra
+from sailir.zero_sectors import P as _P  # candidates are tested modulo it, matches confirmed exactly
+from sailir.zero_sectors import modular_rank as _rank
 
 
 @dataclass(frozen=True)
@@ -36,19 +38,10 @@ class Mapping:
     permutation: tuple[tuple[int, int], ...]  # (k, pi(k)), 0-based, for the propagators of source
     transform: sympy.Matrix
 
-    def loop_images(self, family: Family) -> dict[str, str]:
-        """Each loop momentum's image, e.g. {"k1": "-k2+p1"}."""
-        names = [sympy.Symbol(n) for n in family.loop_momenta + family.independent_externals]
-        out = {}
-        for i, loop in enumerate(family.loop_momenta):
-            expr = sum((self.transform[i, j] * names[j] for j in range(len(names))), sympy.Integer(0))
-            out[loop] = str(expr).replace(" ", "")
-        return out
-
     def images(self, family: Family) -> list[tuple[tuple[sympy.Rational, ...], sympy.Expr]]:
         """For every propagator D_j: (M_j, c_j) with D_j(transformed) = sum_m M_jm D_m + c_j."""
         algebra = family_algebra(family)
-        return [_in_propagators(algebra, self.transform.T * form * self.transform, mass)
+        return [algebra.express(self.transform.T * form * self.transform, mass)
                 for form, mass in zip(algebra.forms, algebra.masses, strict=True)]  # fmt: skip
 
 
@@ -58,32 +51,12 @@ class Symmetries:
     mappings: tuple[Mapping, ...]  # one per mapped nonzero sector
     automorphisms: dict[int, tuple[Mapping, ...]]  # unique sector -> its non-trivial self-maps
 
-    def target(self, sector: int) -> int:
-        return next((m.target for m in self.mappings if m.source == sector), sector)
-
 
 def _members(sector: int, n: int) -> list[int]:
     return [k for k in range(n) if sector >> k & 1]
 
 
-def _in_propagators(algebra: Algebra, form: sympy.Matrix, mass: sympy.Expr) -> tuple[tuple, sympy.Expr]:
-    """x^T form x - mass as (coefficients over the propagators, constant), exactly."""
-    n_loops = len(algebra.loops)
-    products = [form[i, j] * (1 if i == j else 2) for i, j in algebra.products]
-    e = algebra.gram.rows
-    external = sum(
-        (form[n_loops + a, n_loops + b] * algebra.gram[a, b] for a in range(e) for b in range(e)),
-        sympy.Integer(0),
-    )
-    row = sympy.Matrix([products]) * algebra.inverse
-    constant = (
-        external - mass - sum((row[k] * algebra.constants[k] for k in range(len(row))), sympy.Integer(0))
-    )
-    return tuple(sympy.Rational(v) for v in row), sympy.expand(constant)
-
-
 Matrix = list[list[int]]
-_P = (1 << 61) - 1  # candidate relabellings are tested modulo this prime, matches confirmed exactly
 
 
 def _mod(v: sympy.Rational | Fraction) -> int:
@@ -119,22 +92,6 @@ def _inverse(m: Matrix) -> Matrix | None:
     return [row[n:] for row in rows]
 
 
-def _rank(rows: Matrix) -> int:
-    rows = [r[:] for r in rows]
-    rank = 0
-    for col in range(len(rows[0]) if rows else 0):
-        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] % _P), None)
-        if pivot is None:
-            continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        inv = pow(rows[rank][col], -1, _P)
-        for r in range(rank + 1, len(rows)):
-            f = rows[r][col] * inv % _P
-            rows[r] = [(v - f * w) % _P for v, w in zip(rows[r], rows[rank], strict=True)]
-        rank += 1
-    return rank
-
-
 def _det(m: Matrix) -> int:
     if len(m) == 1:
         return m[0][0] % _P
@@ -156,7 +113,7 @@ def _rational(v: int) -> sympy.Rational:
 class _Numeric:
     """The family's forms and propagator algebra modulo a prime, with the invariants at one random
     point: a candidate relabelling is tested with integer arithmetic only, and a match is then
-    confirmed exactly (`_in_propagators`)."""
+    confirmed exactly (`Algebra.express`)."""
 
     def __init__(self, algebra: Algebra) -> None:
         rng = random.Random(20261201)
@@ -276,9 +233,7 @@ def _match(num: _Numeric, transform: Matrix, members: list[int], target: list[in
 
 def _confirmed(algebra: Algebra, transform: sympy.Matrix, permutation: tuple) -> bool:
     for k, j in permutation:
-        row, constant = _in_propagators(
-            algebra, transform.T * algebra.forms[k] * transform, algebra.masses[k]
-        )
+        row, constant = algebra.express(transform.T * algebra.forms[k] * transform, algebra.masses[k])
         if any(c != (1 if m == j else 0) for m, c in enumerate(row)) or constant != 0:
             return False
     return True
@@ -344,24 +299,3 @@ def all_maps(symmetries: Symmetries) -> list[Mapping]:
     return list(symmetries.mappings) + [
         m for s in sorted(symmetries.automorphisms) for m in symmetries.automorphisms[s]
     ]
-
-
-def describe(family: Family, symmetries: Symmetries) -> dict:
-    """JSON-ready view: the unique sectors and each mapping's target, loop momenta and images."""
-    invariants = family_algebra(family).invariants
-    out = []
-    for m in all_maps(symmetries):
-        images = []
-        for coefficients, constant in m.images(family):
-            terms = {str(k + 1): str(c) for k, c in enumerate(coefficients) if c != 0}
-            images.append({"propagators": terms, "constant": poly_terms(constant, invariants)})
-        out.append(
-            {
-                "sector": m.source,
-                "target": m.target,
-                "loop_momenta": m.loop_images(family),
-                "propagators": {str(k + 1): j + 1 for k, j in m.permutation},
-                "images": images,
-            }
-        )
-    return {"unique_sectors": list(symmetries.unique), "mappings": out}

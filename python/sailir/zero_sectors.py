@@ -45,28 +45,33 @@ def symanzik_polynomials(family: Family) -> tuple[sympy.Expr, sympy.Expr, tuple[
     return u, f, xs
 
 
-_P = (1 << 61) - 1  # ranks of small integer matrices are computed modulo this prime
+P = (1 << 61) - 1  # ranks of small integer matrices are computed modulo this prime
 
 
-def _solvable(exponents: list[tuple[int, ...]]) -> bool:
-    """Whether k . e = 1 has a solution for every e: rank [E | 1] equals rank E (Gaussian
-    elimination modulo a 61-bit prime over the distinct exponent vectors; their entries are
-    small, so no minor of theirs is a multiple of it)."""
-    rows = [[v % _P for v in e] + [1] for e in set(exponents)]
-    width = len(rows[0]) - 1 if rows else 0
+def modular_rank(rows: list[list[int]]) -> int:
+    """The rank of an integer matrix modulo P (forward elimination on a copy). Its entries are
+    small, so no minor of theirs is a multiple of P and this is the rank over Q."""
+    rows = [[v % P for v in r] for r in rows]
     rank = 0
-    for col in range(width):
+    for col in range(len(rows[0]) if rows else 0):
         pivot = next((r for r in range(rank, len(rows)) if rows[r][col]), None)
         if pivot is None:
             continue
         rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        inverse = pow(rows[rank][col], -1, _P)
+        inverse = pow(rows[rank][col], -1, P)
         for r in range(rank + 1, len(rows)):
             if rows[r][col]:
-                factor = rows[r][col] * inverse % _P
-                rows[r] = [(v - factor * w) % _P for v, w in zip(rows[r], rows[rank], strict=True)]
+                factor = rows[r][col] * inverse % P
+                rows[r] = [(v - factor * w) % P for v, w in zip(rows[r], rows[rank], strict=True)]
         rank += 1
-    return all(row[-1] == 0 for row in rows[rank:])
+    return rank
+
+
+def _solvable(exponents: list[tuple[int, ...]]) -> bool:
+    """Whether k . e = 1 has a solution for every e: rank [E | 1] equals rank E (over the
+    distinct exponent vectors)."""
+    distinct = [list(e) for e in set(exponents)]
+    return modular_rank([e + [1] for e in distinct]) == modular_rank(distinct)
 
 
 def zero_sectors(family: Family) -> set[int]:

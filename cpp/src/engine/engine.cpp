@@ -106,6 +106,19 @@ void check_options(const EngineOptions& o) {
   check_range("max_probes", static_cast<long long>(o.max_probes), 1, 1000000000);
 }
 
+std::vector<Integral> unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point) {
+  SymmetricBasis basis(family, reducer.masters());
+  if (basis.empty()) return reducer.masters();
+  const nmod_t mod{reducer.prime()};
+  const std::vector<u64> values = point_in_field(point, mod);
+  basis.set_extras(basis.extras(values, mod));
+  const auto rows = reducer.reduce(basis.extra_integrals(), LaportaOptions{});
+  std::vector<u64> out;
+  if (!basis.plan(values, mod, 0, dense_rows(rows, reducer.masters().size()), out))
+    throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point");
+  return basis.kept();
+}
+
 Engine Engine::load(const std::string& spec) { return Engine(load_family(spec)); }
 
 ReductionRequest Engine::request(const std::vector<std::string>& integrals, const EngineOptions& o,

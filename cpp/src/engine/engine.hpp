@@ -59,6 +59,10 @@ struct EngineResult {
 // Throws std::invalid_argument (one line) for an option out of range or unknown.
 void check_options(const EngineOptions& options);
 
+// The reducer's masters left once sector symmetries relate them (all of them when none do): the
+// masters' images are reduced by the same reducer. For structure queries (sailir family).
+std::vector<Integral> unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point);
+
 class Engine {
  public:
   explicit Engine(FamilyDef family) : family_(std::move(family)) {}

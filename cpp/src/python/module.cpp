@@ -216,23 +216,6 @@ std::vector<std::vector<std::uint64_t>> replay_points(const std::string& family_
   return values;
 }
 
-// The masters left once sector symmetries relate the reducer's (its masters when none do).
-std::vector<Integral> unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& pt) {
-  SymmetricBasis basis(family, reducer.masters());
-  if (basis.empty()) return reducer.masters();
-  const nmod_t mod{reducer.prime()};
-  const std::vector<u64> values = point_in_field(pt, mod);
-  basis.set_extras(basis.extras(values, mod));
-  const auto rows = reducer.reduce(basis.extra_integrals(), LaportaOptions{});
-  const std::size_t nm = reducer.masters().size();
-  std::vector<u64> dense(rows.size() * nm, 0), out;
-  for (std::size_t t = 0; t < rows.size(); ++t)
-    for (auto [m, c] : rows[t]) dense[t * nm + static_cast<std::size_t>(m)] = c;
-  if (!basis.plan(values, mod, 0, dense, out))
-    throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point");
-  return basis.kept();
-}
-
 // Each mapped sector with its target and line permutation, as the compiled family has them.
 py::list sector_mappings(const FamilyDef& family) {
   py::list out;
