@@ -27,6 +27,7 @@ import sympy
 from sailir.family import Algebra, Family, family_algebra
 from sailir.zero_sectors import P as _P  # candidates are tested modulo it, matches confirmed exactly
 from sailir.zero_sectors import modular_rank as _rank
+from sailir.zero_sectors import symanzik_polynomials
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,20 @@ def _rational(v: int) -> sympy.Rational:
     return sympy.Rational(10**9)  # no small rational: not confirmed below
 
 
+def _value(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], at: dict) -> int:
+    """A polynomial in `symbols` with rational coefficients, modulo _P at the values `at`."""
+    expr = sympy.sympify(expr)
+    if not symbols:
+        return _mod(sympy.Rational(expr))
+    total = 0
+    for monomial, c in sympy.Poly(expr, *symbols).terms():
+        term = _mod(sympy.Rational(c))
+        for symbol, e in zip(symbols, monomial, strict=True):
+            term = term * pow(at[symbol], int(e), _P) % _P
+        total += term
+    return total % _P
+
+
 class _Numeric:
     """The family's forms and propagator algebra modulo a prime, with the invariants at one random
     point: a candidate relabelling is tested with integer arithmetic only, and a match is then
@@ -120,16 +135,7 @@ class _Numeric:
         at = {s: rng.randrange(2, _P) for s in algebra.invariants}
 
         def value(expr: sympy.Expr) -> int:
-            poly = sympy.Poly(sympy.sympify(expr), *algebra.invariants) if algebra.invariants else None
-            if poly is None:
-                return _mod(sympy.Rational(expr))
-            total = 0
-            for monomial, c in poly.terms():
-                term = _mod(sympy.Rational(c))
-                for symbol, e in zip(algebra.invariants, monomial, strict=True):
-                    term = term * pow(at[symbol], int(e), _P) % _P
-                total += term
-            return total % _P
+            return _value(expr, algebra.invariants, at)
 
         self.algebra = algebra
         self.n_loops = len(algebra.loops)
@@ -168,6 +174,59 @@ class _Numeric:
         return j if (external - self.masses[k] - self.constants[j]) % _P == 0 else None
 
 
+class _Shapes:
+    """What a relabelling cannot change, read off the Symanzik polynomials U and F (modulo _P, the
+    invariants at a random point): mapping sector S onto T permutes their variables, so line k of
+    S can only go to a line j of T with the same profile, `U` and `F` with x_k = t and the other
+    lines of the sector at 1, as polynomials in t. A sector's sorted profiles are its fingerprint:
+    sectors with different fingerprints are never tried against each other, and a candidate
+    relabelling is only built from lines with equal profiles. Both only skip what would fail."""
+
+    def __init__(self, family: Family) -> None:
+        u, f, xs = symanzik_polynomials(family)
+        symbols = tuple(sorted((u + f).free_symbols - set(xs), key=str))
+        rng = random.Random(20261202)
+        at = {s: rng.randrange(2, _P) for s in symbols}
+        self.polys = []  # per polynomial: (support bitmask, exponents, value) of each monomial
+        for poly in (u, f):
+            terms = sympy.Poly(poly, *xs, *symbols).terms() if poly != 0 else []
+            merged: dict[tuple[int, ...], int] = {}
+            for monomial, c in terms:
+                term = _mod(sympy.Rational(c))
+                for symbol, e in zip(symbols, monomial[len(xs) :], strict=True):
+                    term = term * pow(at[symbol], int(e), _P) % _P
+                key = tuple(int(e) for e in monomial[: len(xs)])
+                merged[key] = (merged.get(key, 0) + term) % _P
+            self.polys.append(
+                [(sum(1 << k for k, e in enumerate(m) if e), m, c) for m, c in merged.items() if c]
+            )
+
+        self.known: dict[int, dict[int, tuple]] = {}
+
+    def profiles(self, sector: int) -> dict[int, tuple]:
+        """Line k of `sector` -> its profile."""
+        if sector not in self.known:
+            self.known[sector] = self._profiles(sector)
+        return self.known[sector]
+
+    def _profiles(self, sector: int) -> dict[int, tuple]:
+        members = [k for k in range(sector.bit_length()) if sector >> k & 1]
+        out: dict[int, list] = {k: [] for k in members}
+        for terms in self.polys:
+            sums: dict[int, dict[int, int]] = {k: {} for k in members}
+            for support, m, c in terms:
+                if support & ~sector:
+                    continue
+                for k in members:
+                    sums[k][m[k]] = (sums[k].get(m[k], 0) + c) % _P
+            for k in members:
+                out[k].append(tuple(sorted((e, v) for e, v in sums[k].items() if v)))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def fingerprint(self, sector: int) -> tuple:
+        return tuple(sorted(self.profiles(sector).values()))
+
+
 def _signature(algebra: Algebra, members: list[int]) -> tuple:
     """What any relabelling preserves: the masses and the number of squared propagators."""
     return (
@@ -192,14 +251,16 @@ def _basis(num: _Numeric, members: list[int]) -> list[int] | None:
     return None
 
 
-def _candidates(num: _Numeric, basis: list[int], target: list[int]) -> Iterator[Matrix]:
-    """Transforms sending each basis propagator's momentum to +- a squared one of `target`:
-    with K the basis' loop parts, K A = K' fixes A and K B = R the shifts B."""
+def _candidates(num: _Numeric, basis: list[int], allowed: dict[int, list[int]]) -> Iterator[Matrix]:
+    """Transforms sending each basis propagator's momentum to +- a squared one it may go to
+    (`allowed`): with K the basis' loop parts, K A = K' fixes A and K B = R the shifts B."""
     nl, size = num.n_loops, len(num.forms[0])
     source = [num.loop_parts[k] for k in basis]
     k_inverse = _inverse([q[:nl] for q in source])
-    squared = [k for k in target if num.loop_parts[k] is not None]
-    for images in itertools.permutations(squared, nl):
+    choices = [[j for j in allowed[k] if num.loop_parts[j] is not None] for k in basis]
+    for images in itertools.product(*choices):
+        if len(set(images)) < nl:
+            continue
         parts = [num.loop_parts[j] for j in images]
         for signs in itertools.product((1, -1), repeat=nl):
             rows = [[s * v % _P for v in p] for s, p in zip(signs, parts, strict=True)]
@@ -219,11 +280,10 @@ def _candidates(num: _Numeric, basis: list[int], target: list[int]) -> Iterator[
             ]
 
 
-def _match(num: _Numeric, transform: Matrix, members: list[int], target: list[int]) -> tuple | None:
+def _match(num: _Numeric, transform: Matrix, allowed: dict[int, list[int]]) -> tuple | None:
     """The propagator permutation if `transform` maps every member onto a distinct target member."""
     used: dict[int, int] = {}
-    goal = set(target)
-    for k in members:
+    for k, goal in allowed.items():
         j = num.image(transform, k)
         if j is None or j not in goal or j in used.values():
             return None
@@ -239,17 +299,19 @@ def _confirmed(algebra: Algebra, transform: sympy.Matrix, permutation: tuple) ->
     return True
 
 
-def _maps(num: _Numeric, source: int, target: int, n: int, limit: int) -> list[Mapping]:
+def _maps(num: _Numeric, shapes: _Shapes, source: int, target: int, n: int, limit: int) -> list[Mapping]:
     """Up to `limit` relabellings of `source` onto `target` with distinct propagator permutations
     (the identity left out of a sector's self-maps)."""
     members, goal = _members(source, n), _members(target, n)
     basis = _basis(num, members)
     if basis is None:
         return []
+    ours, theirs = shapes.profiles(source), shapes.profiles(target)
+    allowed = {k: [j for j in goal if theirs[j] == ours[k]] for k in members}
     found: list[Mapping] = []
     seen = {tuple((k, k) for k in members)} if source == target else set()
-    for transform in _candidates(num, basis, goal):
-        permutation = _match(num, transform, members, goal)
+    for transform in _candidates(num, basis, allowed):
+        permutation = _match(num, transform, allowed)
         if permutation is None or permutation in seen:
             continue
         exact = sympy.Matrix([[_rational(v) for v in row] for row in transform])
@@ -271,24 +333,25 @@ def find_symmetries(family: Family, nonzero: tuple[int, ...]) -> Symmetries:
     """Map every nonzero sector onto the lowest sector of its class (`nonzero`: sector ids)."""
     algebra = family_algebra(family)
     num = _Numeric(algebra)
+    shapes = _Shapes(family)
     n = len(family.propagators)
     unique: list[int] = []
     mappings: list[Mapping] = []
     automorphisms: dict[int, tuple[Mapping, ...]] = {}
     for sector in sorted(nonzero):
         members = _members(sector, n)
-        signature = _signature(algebra, members)
+        signature = (_signature(algebra, members), shapes.fingerprint(sector))
         mapping: list[Mapping] = []
         for rep in unique:
-            if bin(rep).count("1") == len(members) and _signature(algebra, _members(rep, n)) == signature:
-                mapping = _maps(num, sector, rep, n, 1)
+            if signature == (_signature(algebra, _members(rep, n)), shapes.fingerprint(rep)):
+                mapping = _maps(num, shapes, sector, rep, n, 1)
                 if mapping:
                     break
         if mapping:
             mappings.append(mapping[0])
             continue
         unique.append(sector)
-        own = _maps(num, sector, sector, n, MAX_AUTOMORPHISMS)
+        own = _maps(num, shapes, sector, sector, n, MAX_AUTOMORPHISMS)
         if own:
             automorphisms[sector] = tuple(own)
     return Symmetries(tuple(unique), tuple(mappings), automorphisms)

@@ -144,3 +144,30 @@ def test_numerator_images_at_explicit_momenta() -> None:
         for j, (row, constant) in enumerate(m.images(family)):
             expected = sum(c * d for c, d in zip(row, before, strict=True)) + constant.subs(invariants)
             assert after[j] == expected, (m.source, m.target, j + 1)
+
+
+@pytest.mark.parametrize("spec", ["trianglebox", str(BOX2L)])
+def test_line_profiles_are_invariant_and_prune_nothing_found(spec: str, monkeypatch) -> None:
+    """The search skips sector pairs and line images whose Symanzik profiles differ. Every mapping
+    found sends each line to one with its profile, and switching the pruning off finds the same
+    mappings."""
+    from sailir import symmetries
+
+    family = load_family(spec)
+    nonzero = _nonzero(spec)
+    pruned = find_symmetries(family, nonzero)
+    shapes = symmetries._Shapes(family)
+    for m in all_maps(pruned):
+        ours, theirs = shapes.profiles(m.source), shapes.profiles(m.target)
+        assert all(ours[k] == theirs[j] for k, j in m.permutation), (m.source, m.target)
+        assert shapes.fingerprint(m.source) == shapes.fingerprint(m.target)
+    monkeypatch.setattr(symmetries._Shapes, "profiles", lambda self, sector: dict.fromkeys(range(64), ()))
+    find_symmetries.cache_clear()
+    try:
+        unpruned = find_symmetries(family, nonzero)
+    finally:
+        find_symmetries.cache_clear()
+    assert pruned.unique == unpruned.unique
+    assert [(m.source, m.target, m.permutation) for m in all_maps(pruned)] == [
+        (m.source, m.target, m.permutation) for m in all_maps(unpruned)
+    ]
