@@ -112,7 +112,12 @@ std::vector<Integral> unique_masters(const FamilyDef& family, LaportaReducer& re
   const nmod_t mod{reducer.prime()};
   const std::vector<u64> values = point_in_field(point, mod);
   basis.set_extras(basis.extras(values, mod));
-  const auto rows = reducer.reduce(basis.extra_integrals(), LaportaOptions{});
+  // The images can reach deep into the top sectors (a full reduction on a three-loop family):
+  // bounded like any Laporta run, with the way out named.
+  LaportaOptions bounded;
+  bounded.memory_limit = default_memory_limit();
+  bounded.memory_limit_note = " (reducing the masters' images under the sector symmetries; --no-symmetries skips that)";
+  const auto rows = reducer.reduce(basis.extra_integrals(), bounded);
   std::vector<u64> out;
   if (!basis.plan(values, mod, 0, dense_rows(rows, reducer.masters().size()), out))
     throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point");
