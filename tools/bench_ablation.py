@@ -29,7 +29,11 @@ from pathlib import Path
 
 from bench_laporta import DATA
 
-POLICIES = {"trained": [], "uniform": ["--policy", "uniform"], "random": ["--policy", "random", "--seed", "1"]}
+POLICIES = {
+    "trained": [],
+    "uniform": ["--policy", "uniform"],
+    "random": ["--policy", "random", "--seed", "1"],
+}
 
 
 def _binary(given: str) -> str:
