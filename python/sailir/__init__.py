@@ -264,7 +264,9 @@ def sectors(
     ``unique_sectors`` are the nonzero sectors that no loop-momentum relabelling maps onto a lower
     one, ``mappings`` the others (``sector``, ``target``, ``lines``: line -> line). ``masters``
     lie in unique sectors only, related masters eliminated (``symmetries=False`` keeps them, as
-    ``masters_without_symmetries`` always does)."""
+    ``masters_without_symmetries`` always does). ``masters_upper_bound`` is true where reducing
+    the masters' images fully would pass 2 GB, so the relations were reduced modulo subsectors:
+    a reduction may then end on fewer masters."""
     from . import _core
 
     return _core.sectors(

@@ -56,6 +56,11 @@ def _cmd_family(args: argparse.Namespace) -> int:
     related = len(info["masters_without_symmetries"]) - len(info["masters"])
     if related:
         checked += f"; {related} more related to these by symmetries"
+    if info.get("masters_upper_bound"):
+        checked += (
+            "; at most this many: the symmetry relations were reduced modulo subsectors, since"
+            " reducing the masters' images fully would pass the listing's memory budget"
+        )
     print(f"masters ({len(info['masters'])}){checked}:")
     for m in info["masters"]:
         print(f"  I[{','.join(map(str, m))}]")

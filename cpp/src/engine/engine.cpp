@@ -106,22 +106,39 @@ void check_options(const EngineOptions& o) {
   check_range("max_probes", static_cast<long long>(o.max_probes), 1, 1000000000);
 }
 
-std::vector<Integral> unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point) {
+namespace {
+
+// The masters the symmetry relations keep, from `rows` (the extras over reducer's masters).
+std::vector<Integral> plan_kept(SymmetricBasis& basis, std::size_t masters, const std::vector<u64>& values, nmod_t mod,
+                                const std::vector<std::vector<std::pair<int, u64>>>& rows) {
+  std::vector<u64> out;
+  if (!basis.plan(values, mod, 0, dense_rows(rows, masters), out))
+    throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point");
+  return basis.kept();
+}
+
+}  // namespace
+
+UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point) {
   SymmetricBasis basis(family, reducer.masters());
-  if (basis.empty()) return reducer.masters();
+  if (basis.empty()) return {reducer.masters(), false};
   const nmod_t mod{reducer.prime()};
   const std::vector<u64> values = point_in_field(point, mod);
   basis.set_extras(basis.extras(values, mod));
-  // The images can reach deep into the top sectors (a full reduction on a three-loop family):
-  // bounded like any Laporta run, with the way out named.
+  const std::size_t nm = reducer.masters().size();
+  // The images fully reduced give the basis a reduction ends on. That descends through every
+  // subsector; where it would pass the listing's budget (a three-loop family went past 8 GB),
+  // the images are reduced modulo subsectors instead, one system per sector: an upper bound.
   LaportaOptions bounded;
+  bounded.memory_limit = std::min<std::size_t>(default_memory_limit(), kListingMemory);
+  bounded.memory_limit_note = " (reducing the masters' images under the sector symmetries)";
+  try {
+    return {plan_kept(basis, nm, values, mod, reducer.reduce(basis.extra_integrals(), bounded)), false};
+  } catch (const MemoryLimitError&) {
+  }
+  basis.set_modulo_subsectors();
   bounded.memory_limit = default_memory_limit();
-  bounded.memory_limit_note = " (reducing the masters' images under the sector symmetries; --no-symmetries skips that)";
-  const auto rows = reducer.reduce(basis.extra_integrals(), bounded);
-  std::vector<u64> out;
-  if (!basis.plan(values, mod, 0, dense_rows(rows, reducer.masters().size()), out))
-    throw UnreducedError("the symmetry relations among the masters degenerate at this point; choose another point");
-  return basis.kept();
+  return {plan_kept(basis, nm, values, mod, reducer.reduce_modulo_subsectors(basis.extra_integrals(), bounded)), true};
 }
 
 Engine Engine::load(const std::string& spec) { return Engine(load_family(spec)); }

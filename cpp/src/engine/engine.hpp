@@ -61,7 +61,13 @@ void check_options(const EngineOptions& options);
 
 // The reducer's masters left once sector symmetries relate them (all of them when none do): the
 // masters' images are reduced by the same reducer. For structure queries (sailir family).
-std::vector<Integral> unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point);
+struct UniqueMasters {
+  std::vector<Integral> masters;
+  bool upper_bound = false;  // relations reduced modulo subsectors: a full one may eliminate more
+};
+// Memory the listing's full reduction of the images may use before it falls back.
+inline constexpr std::size_t kListingMemory = std::size_t{2} << 30;
+UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point);
 
 class Engine {
  public:

@@ -128,6 +128,10 @@ bool SymmetricBasis::rewrite(const std::vector<u64>& symbol_values, nmod_t mod, 
   for (const Relation& r : relations_) {
     relations.push_back(relation_row(images, r, rows, targets, mod));
     if (relations.back().empty()) return false;
+    if (!modulo_subsectors_) continue;
+    const int lines = std::popcount(sector_of(masters_[r.master], family_.n));
+    for (std::size_t j = 0; j < nm; ++j)
+      if (std::popcount(sector_of(masters_[j], family_.n)) < lines) relations.back()[j] = 0;
   }
   if (!eliminate(relations, mod, solved, choose)) return false;
   std::vector<int> kept;

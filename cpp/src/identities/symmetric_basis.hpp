@@ -35,6 +35,11 @@ class SymmetricBasis {
   bool apply(const std::vector<u64>& symbol_values, nmod_t mod, std::size_t targets, const std::vector<u64>& rows,
              std::vector<u64>& out) const;
   bool planned() const { return planned_; }
+  // For a count only: the extras' rows hold their own sector's masters alone (a reduction modulo
+  // subsectors), so each relation keeps only its parts in sectors with as many lines as its
+  // master's. It may then keep a master that a full relation would eliminate through its
+  // subsector part alone: an upper bound, equal where no relation vanishes in its own sectors.
+  void set_modulo_subsectors() { modulo_subsectors_ = true; }
   // After plan(): the masters left, and those the relations eliminated.
   const std::vector<Integral>& kept() const { return kept_; }
   const std::vector<Integral>& eliminated() const { return eliminated_; }
@@ -57,6 +62,7 @@ class SymmetricBasis {
   std::vector<Relation> relations_;  // in elimination order
   std::vector<Integral> extras_;     // filled by extras()
   bool planned_ = false;
+  bool modulo_subsectors_ = false;
   std::vector<int> pivots_;  // per relation: the master it eliminates, -1 when it is trivial
   std::vector<Integral> kept_;
   std::vector<Integral> eliminated_;

@@ -397,6 +397,61 @@ void LaportaReducer::make_rules(const std::vector<Integral>& targets, const Lapo
   }
 }
 
+std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_modulo_subsectors(
+    const std::vector<Integral>& targets, const LaportaOptions& opt) {
+  masters();
+  const int n = family_.n;
+  std::map<SectorId, std::vector<std::size_t>> by_sector;
+  for (std::size_t i = 0; i < targets.size(); ++i) by_sector[sector_of(targets[i], n)].push_back(i);
+  std::vector<std::vector<std::pair<int, u64>>> out(targets.size());
+  for (const auto& [s, which] : by_sector) {
+    if (is_zero_sector(s)) continue;
+    auto [rmax, smax] = master_bounds(s);
+    for (std::size_t i : which) {
+      rmax = std::max(rmax, r_of(targets[i], n) + opt.r_extra);
+      smax = std::max(smax, s_of(targets[i], n) + opt.s_extra);
+    }
+    static const std::vector<Relation> no_relations;
+    auto in = relations_in_.find(s);
+    const auto& incoming = in == relations_in_.end() ? no_relations : in->second;
+    for (int attempt = 0;; ++attempt, ++rmax, ++smax) {
+      SectorSystem sys(*ids_, order_, s, zero_test());
+      SolveOptions with;
+      with.incoming = &incoming;
+      guard_memory(s, rmax, smax, incoming.size(), opt, with);
+      sys.solve(rmax, smax, with);
+      const Integral* unreduced = nullptr;
+      for (std::size_t i : which)
+        if (!own_sector_row(sys, targets[i], out[i]) && !unreduced) unreduced = &targets[i];
+      if (!unreduced) break;
+      if (attempt >= opt.max_widenings)
+        throw UnreducedError("sector " + std::to_string(s) + ": " + format_integral(*unreduced, n) +
+                             " not reduced to masters with seeds r<=" + std::to_string(rmax) + " s<=" +
+                             std::to_string(smax));
+    }
+  }
+  return out;
+}
+
+// x over the masters of its own sector (subsector terms dropped); false when it did not reduce.
+bool LaportaReducer::own_sector_row(SectorSystem& sys, const Integral& x, std::vector<std::pair<int, u64>>& row) {
+  row.clear();
+  if (auto m = master_index_.find(x); m != master_index_.end()) {
+    row.emplace_back(m->second, 1);
+    return true;
+  }
+  std::vector<Term> expr;
+  if (!sys.reduce(x, expr)) return false;
+  const SectorId s = sector_of(x, family_.n);
+  for (const Term& term : expr) {
+    if (sector_of(term.integral, family_.n) != s) continue;
+    auto m = master_index_.find(term.integral);
+    if (m == master_index_.end()) return false;
+    row.emplace_back(m->second, term.coef);
+  }
+  return true;
+}
+
 // Peak bytes of a sector system: its equations (seeds times identities, plus the incoming
 // relations) times the bytes each holds, itself and through the row it leaves after fill-in.
 // Fill-in comes from subsector integrals in the rows' tails, so it grows with the nonzero direct

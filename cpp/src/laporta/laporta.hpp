@@ -82,6 +82,13 @@ class LaportaReducer {
   // Coefficients of each target over masters() (index into it). Throws UnreducedError.
   std::vector<std::vector<std::pair<int, u64>>> reduce(const std::vector<Integral>& targets, const LaportaOptions& opt);
 
+  // Each target's coefficients over the masters of its own sector, the subsector integrals of its
+  // reduction dropped: one system per sector and nothing handed down, so it stays as cheap as
+  // master finding where reduce() descends through every subsector. Enough to tell which of a
+  // sector's masters relations among them eliminate. Throws UnreducedError.
+  std::vector<std::vector<std::pair<int, u64>>> reduce_modulo_subsectors(const std::vector<Integral>& targets,
+                                                                         const LaportaOptions& opt);
+
   const LaportaStats& stats() const { return stats_; }
 
   // Traces every system solved from now on (master finding included, so call it before
@@ -102,6 +109,7 @@ class LaportaReducer {
   std::vector<std::vector<std::pair<int, u64>>> reduce_once(const std::vector<Integral>& targets, const LaportaOptions& opt);
   // Adds the rules the targets need; `added` gets the integrals given rules.
   void make_rules(const std::vector<Integral>& targets, const LaportaOptions& opt, std::vector<Integral>& added);
+  bool own_sector_row(SectorSystem& sys, const Integral& x, std::vector<std::pair<int, u64>>& row);
   // The estimated peak bytes of sector s's system with these seed bounds and incoming relations.
   double estimate_bytes(SectorId s, int rmax, int smax, std::size_t incoming);
   // Throws MemoryLimitError when that estimate exceeds opt.memory_limit; else arms `with` to

@@ -257,7 +257,9 @@ py::dict sectors(const std::string& family_file, std::uint64_t prime, const std:
   reducer.check_basis();  // throws DependentBasisError (an UnreducedError) naming the master
   d["basis_checked"] = true;
   d["masters_without_symmetries"] = powers(reducer.masters(), family.n);
-  d["masters"] = powers(symmetries ? unique_masters(family, reducer, pt) : reducer.masters(), family.n);
+  UniqueMasters kept = symmetries ? unique_masters(family, reducer, pt) : UniqueMasters{reducer.masters(), false};
+  d["masters"] = powers(kept.masters, family.n);
+  d["masters_upper_bound"] = kept.upper_bound;
   return d;
 }
 
