@@ -32,7 +32,8 @@ def _cmd_family(args: argparse.Namespace) -> int:
     fam = load_family(args.spec)
     info = sectors(args.spec, point=args.point, symmetries=not args.no_symmetries)
     if args.format == "json":
-        keys = ("masters", "nonzero_sectors", "unique_sectors", "mappings", "point", "basis_checked")
+        keys = ("masters", "masters_upper_bound", "nonzero_sectors", "unique_sectors", "mappings", "point")
+        keys += ("basis_checked",)
         out = {"family": fam.name, **{k: info[k] for k in keys}}
         out["mappings"] = [
             {**m, "lines": {str(k): v for k, v in m["lines"].items()}} for m in info["mappings"]
