@@ -135,6 +135,7 @@ UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, c
   try {
     return {plan_kept(basis, nm, values, mod, reducer.reduce(basis.extra_integrals(), bounded)), false};
   } catch (const MemoryLimitError&) {
+    // Over the listing's budget: the rules made so far stay with the reducer, unused.
   }
   basis.set_modulo_subsectors();
   bounded.memory_limit = default_memory_limit();
