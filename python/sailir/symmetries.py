@@ -111,18 +111,20 @@ def _rational(v: int) -> sympy.Rational:
     return sympy.Rational(10**9)  # no small rational: not confirmed below
 
 
+def _term(c: sympy.Rational, symbols: tuple[sympy.Symbol, ...], exponents: tuple, at: dict) -> int:
+    """c * prod(symbol^e) modulo _P at the values `at`."""
+    term = _mod(sympy.Rational(c))
+    for symbol, e in zip(symbols, exponents, strict=True):
+        term = term * pow(at[symbol], int(e), _P) % _P
+    return term
+
+
 def _value(expr: sympy.Expr, symbols: tuple[sympy.Symbol, ...], at: dict) -> int:
     """A polynomial in `symbols` with rational coefficients, modulo _P at the values `at`."""
     expr = sympy.sympify(expr)
     if not symbols:
         return _mod(sympy.Rational(expr))
-    total = 0
-    for monomial, c in sympy.Poly(expr, *symbols).terms():
-        term = _mod(sympy.Rational(c))
-        for symbol, e in zip(symbols, monomial, strict=True):
-            term = term * pow(at[symbol], int(e), _P) % _P
-        total += term
-    return total % _P
+    return sum(_term(c, symbols, m, at) for m, c in sympy.Poly(expr, *symbols).terms()) % _P
 
 
 class _Numeric:
@@ -192,9 +194,7 @@ class _Shapes:
             terms = sympy.Poly(poly, *xs, *symbols).terms() if poly != 0 else []
             merged: dict[tuple[int, ...], int] = {}
             for monomial, c in terms:
-                term = _mod(sympy.Rational(c))
-                for symbol, e in zip(symbols, monomial[len(xs) :], strict=True):
-                    term = term * pow(at[symbol], int(e), _P) % _P
+                term = _term(c, symbols, monomial[len(xs) :], at)
                 key = tuple(int(e) for e in monomial[: len(xs)])
                 merged[key] = (merged.get(key, 0) + term) % _P
             self.polys.append(

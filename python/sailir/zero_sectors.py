@@ -10,11 +10,14 @@ sector's x_i. Since `x_i d/dx_i` multiplies a monomial x^e by e_i, that is: the 
 
 from __future__ import annotations
 
+import functools
+
 import sympy
 
 from sailir.family import Family, family_algebra
 
 
+@functools.lru_cache(maxsize=16)  # the zero-sector test and the symmetry search both need them
 def symanzik_polynomials(family: Family) -> tuple[sympy.Expr, sympy.Expr, tuple[sympy.Symbol, ...]]:
     """(U, F, (x1..xn)) with generic invariants (symbol_to_replace_by_one is kept symbolic)."""
     algebra = family_algebra(family)

@@ -333,9 +333,7 @@ void LaportaReducer::make_rules(const std::vector<Integral>& targets, const Lapo
     }
     rmax += opt.r_extra;
     smax += opt.s_extra;
-    static const std::vector<Relation> no_relations;
-    auto in = relations_in_.find(s);
-    const auto& incoming = in == relations_in_.end() ? no_relations : in->second;
+    const std::vector<Relation>& incoming = incoming_to(s);
     if (!incoming.empty()) {  // at least the seeds that made the handed-down relations bite
       auto [mr, ms] = master_bounds(s);
       rmax = std::max(rmax, mr);
@@ -397,6 +395,13 @@ void LaportaReducer::make_rules(const std::vector<Integral>& targets, const Lapo
   }
 }
 
+// The relations higher sectors handed down to sector s (none: an empty list).
+const std::vector<Relation>& LaportaReducer::incoming_to(SectorId s) const {
+  static const std::vector<Relation> none;
+  auto in = relations_in_.find(s);
+  return in == relations_in_.end() ? none : in->second;
+}
+
 std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_modulo_subsectors(
     const std::vector<Integral>& targets, const LaportaOptions& opt) {
   masters();
@@ -411,9 +416,7 @@ std::vector<std::vector<std::pair<int, u64>>> LaportaReducer::reduce_modulo_subs
       rmax = std::max(rmax, r_of(targets[i], n) + opt.r_extra);
       smax = std::max(smax, s_of(targets[i], n) + opt.s_extra);
     }
-    static const std::vector<Relation> no_relations;
-    auto in = relations_in_.find(s);
-    const auto& incoming = in == relations_in_.end() ? no_relations : in->second;
+    const std::vector<Relation>& incoming = incoming_to(s);
     for (int attempt = 0;; ++attempt, ++rmax, ++smax) {
       SectorSystem sys(*ids_, order_, s, zero_test());
       SolveOptions with;

@@ -110,6 +110,7 @@ class LaportaReducer {
   // Adds the rules the targets need; `added` gets the integrals given rules.
   void make_rules(const std::vector<Integral>& targets, const LaportaOptions& opt, std::vector<Integral>& added);
   bool own_sector_row(SectorSystem& sys, const Integral& x, std::vector<std::pair<int, u64>>& row);
+  const std::vector<Relation>& incoming_to(SectorId s) const;
   // The estimated peak bytes of sector s's system with these seed bounds and incoming relations.
   double estimate_bytes(SectorId s, int rmax, int smax, std::size_t incoming);
   // Throws MemoryLimitError when that estimate exceeds opt.memory_limit; else arms `with` to
