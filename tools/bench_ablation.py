@@ -27,20 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_laporta import DATA
+from bench_laporta import DATA, native_binary
 
 POLICIES = {
     "trained": [],
     "uniform": ["--policy", "uniform"],
     "random": ["--policy", "random", "--seed", "1"],
 }
-
-
-def _binary(given: str) -> str:
-    if given:
-        return given
-    here = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sailir-reduce"
-    return str(here) if here.exists() else "sailir-reduce"
 
 
 def _run(cmd: list[str], timeout: float) -> tuple[dict | None, float, str]:
@@ -118,7 +111,7 @@ def main() -> int:
     if unknown:
         ap.error(f"unknown policy {sorted(unknown)[0]} (one of {', '.join(POLICIES)})")
     done = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
-    binary = _binary(args.binary)
+    binary = args.binary or native_binary()
     print("| integral, policy, width, ranking | beam steps | path steps | equations | multiply-adds "
           "| ms/replay | wall s | MB | fallbacks |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
