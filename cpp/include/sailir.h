@@ -135,7 +135,7 @@ typedef struct sailir_options {
                            unlucky primes are settled there and reported as warnings */
   int verify;           /* learned: nonzero compares every coefficient with the Laporta reducer
                            (default 0); a disagreement fails with SAILIR_ERROR_NOT_REDUCED */
-  size_t memory_per_worker; /* learned: bytes each worker's state may hold (default 32 MiB) */
+  size_t memory_per_worker; /* learned: bytes each worker's state may hold (default 96 MiB) */
   size_t memory_limit;      /* Laporta: bytes a run may use (0, the default: 75% of the memory
                                available); beyond it SAILIR_ERROR_NOT_REDUCED at once */
   const char* checkpoint;   /* learned: a directory recording finished jobs; the same call with

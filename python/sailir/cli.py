@@ -119,6 +119,28 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0 if summary else 1
 
 
+def _cmd_improve(args: argparse.Namespace) -> int:
+    from .policy.expert import ImproveConfig, improve
+
+    cfg = ImproveConfig(
+        rounds=args.rounds,
+        integrals=args.integrals,
+        seed=args.seed,
+        trajectories=args.trajectories,
+        epochs=args.epochs,
+        fine_tune_epochs=args.fine_tune_epochs,
+    )
+    if min(cfg.rounds, cfg.integrals, cfg.trajectories, cfg.epochs, cfg.fine_tune_epochs) < 1:
+        raise ValueError("--rounds, --integrals, --trajectories and the epochs must be at least 1")
+    out = Path(args.out)
+    improve(args.family, out, cfg, threads=args.threads)
+    if args.export:
+        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / "policy.onnx", args.export)
+        print(f"copied the policy to {args.export}")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .policy import policy_file, shards
     from .policy.model import PolicyConfig, PolicyNet, random_batch
@@ -241,6 +263,23 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint in OUT")
     tr.add_argument("--export", default=None, help="also copy the final policy here")
 
+    im = sub.add_parser(
+        "improve",
+        help="train a policy, then improve it on the engine's own shortest paths (expert iteration)",
+    )
+    im.add_argument("--family", default="trianglebox")
+    im.add_argument("--out", required=True, help="run directory: data, rounds, expert data, improve.json")
+    im.add_argument("--rounds", type=int, default=2, help="expert-iteration rounds after round 0")
+    im.add_argument("--integrals", type=int, default=40, help="training integrals reduced per round")
+    im.add_argument(
+        "--seed", type=int, default=1, help="seed of the scramble data and the training integrals"
+    )
+    im.add_argument("--trajectories", type=int, default=10000, help="scramble trajectories for round 0")
+    im.add_argument("--epochs", type=int, default=8, help="round 0's epochs")
+    im.add_argument("--fine-tune-epochs", type=int, default=3, help="epochs of each later round")
+    im.add_argument("--threads", type=int, default=cpus)
+    im.add_argument("--export", default=None, help="also copy the final policy here")
+
     ex = sub.add_parser("export", help="export a training checkpoint to an ONNX policy")
     ex.add_argument("checkpoint")
     ex.add_argument("-o", "--output", required=True)
@@ -277,11 +316,12 @@ def main(argv: list[str] | None = None) -> int:
             from .kira_job import run_command
 
             return run_command(args)
-        if args.command in ("generate", "train", "export", "evaluate"):
+        if args.command in ("generate", "train", "improve", "export", "evaluate"):
             try:
                 handler = {
                     "generate": _cmd_generate,
                     "train": _cmd_train,
+                    "improve": _cmd_improve,
                     "export": _cmd_export,
                     "evaluate": _cmd_evaluate,
                 }[args.command]

@@ -91,7 +91,7 @@ options:
   --verify             learned: compare every coefficient with the Laporta reducer
   --memory-per-worker SIZE
                        learned: memory budget of each worker's reduction state, e.g. 32M
-                       (k, M, G: powers of 1024; default 32M). At the budget a worker trades
+                       (k, M, G: powers of 1024; default 96M). At the budget a worker trades
                        time for memory; the run's peak stays below threads x SIZE + the memo
                        + a fixed base (printed with --progress)
   --analytic           exact coefficients: reconstructed from probes of the recorded reduction

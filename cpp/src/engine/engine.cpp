@@ -262,6 +262,7 @@ EngineResult Engine::reduce_plain(const ReductionRequest& req, const EngineOptio
   if (o.learned.verify) out.verified = lr.verified;
   out.verify_error = lr.verify_error;
   if (o.record) out.recording = record_path(family_, generic_point(), req.prime, lr.path).recording;
+  out.path = std::move(lr.path);
   return out;
 }
 

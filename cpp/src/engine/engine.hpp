@@ -52,6 +52,7 @@ struct EngineResult {
   ReductionResult numeric;  // masters, targets and coefficients at one prime and point (not analytic)
   std::optional<AnalyticResult> analytic;
   std::optional<Recording> recording;  // when options.record, or replayed
+  std::optional<ReductionPath> path;   // learned, numeric: every job's steps (training data, tests)
   std::optional<bool> verified;        // learned with learned.verify
   std::string verify_error;
 };

@@ -21,6 +21,7 @@
 #include "scheduler/request_checks.hpp"
 #include "policy/policy_kernels.hpp"
 #include "search/reduction_state.hpp"
+#include "training/expert_data.hpp"
 #include "training/policy_evaluation.hpp"
 #include "training/scramble.hpp"
 
@@ -293,17 +294,8 @@ py::array_t<T> to_array(std::vector<T>& v, py::ssize_t cols = 0) {
   return py::array_t<T>({size / cols, cols}, data->data(), free_when_done);
 }
 
-py::tuple generate_scrambles(const PolicyFamily& pf, std::uint64_t seed, std::int64_t first, std::int64_t count,
-                             int threads, int min_steps, int max_steps, int max_dots, int max_numerators) {
-  ScrambleOptions opt{min_steps, max_steps, max_dots, max_numerators};
-  ScrambleBatch b;
-  ScrambleStats st;
-  {
-    ScrambleGenerator gen(*pf.ctx, opt);
-    py::gil_scoped_release release;
-    b = gen.generate(seed, first, count, threads, &st);
-  }
-  const int n = pf.ctx->n();
+// A batch of samples as NumPy arrays (the scramble shards' layout).
+py::dict batch_arrays(ScrambleBatch& b, int n) {
   const FeatureDims dims(n);
   py::dict a;
   a["traj_index"] = to_array(b.traj_index);
@@ -325,13 +317,65 @@ py::tuple generate_scrambles(const PolicyFamily& pf, std::uint64_t seed, std::in
   a["table"] = to_array(b.features.table, dims.table);
   a["actions"] = to_array(b.features.actions, dims.action);
   a["ops"] = to_array(b.features.ops);
+  return a;
+}
+
+py::tuple generate_scrambles(const PolicyFamily& pf, std::uint64_t seed, std::int64_t first, std::int64_t count,
+                             int threads, int min_steps, int max_steps, int max_dots, int max_numerators) {
+  ScrambleOptions opt{min_steps, max_steps, max_dots, max_numerators};
+  ScrambleBatch b;
+  ScrambleStats st;
+  {
+    ScrambleGenerator gen(*pf.ctx, opt);
+    py::gil_scoped_release release;
+    b = gen.generate(seed, first, count, threads, &st);
+  }
   py::dict s;
   s["attempts"] = st.attempts;
   s["kept"] = st.kept;
   s["stuck"] = st.stuck;
   s["mismatched"] = st.mismatched;
   s["samples"] = st.samples;
-  return py::make_tuple(a, s);
+  return py::make_tuple(batch_arrays(b, pf.ctx->n()), s);
+}
+
+// Rollouts as dicts: policy ("" shipped, a file, uniform, random), policy_seed, ranking, width.
+std::vector<ExpertRollout> expert_rollouts(const py::list& specs) {
+  std::vector<ExpertRollout> out;
+  for (const py::handle& h : specs) {
+    const py::dict d = py::cast<py::dict>(h);
+    ExpertRollout r;
+    if (d.contains("policy")) r.policy = py::cast<std::string>(d["policy"]);
+    if (d.contains("policy_seed") && !d["policy_seed"].is_none()) r.policy_seed = py::cast<std::uint64_t>(d["policy_seed"]);
+    if (d.contains("ranking")) r.ranking = parse_beam_ranking(py::cast<std::string>(d["ranking"]));
+    if (d.contains("width")) r.width = py::cast<int>(d["width"]);
+    check_range("width", r.width, 1, RequestLimits::max_beam_width);
+    out.push_back(std::move(r));
+  }
+  if (out.empty()) throw std::invalid_argument("expert data needs at least one rollout");
+  return out;
+}
+
+py::tuple expert_samples_dict(const PolicyFamily& pf, const std::vector<std::string>& integrals, const py::list& specs,
+                              int threads, std::size_t max_table_rows) {
+  check_range("threads", threads, 1, RequestLimits::max_threads);
+  const std::vector<ExpertRollout> rollouts = expert_rollouts(specs);
+  const Engine engine(pf.family);
+  ExpertStats st;
+  ScrambleBatch b;
+  {
+    py::gil_scoped_release release;
+    b = expert_samples(engine, *pf.ctx, integrals, rollouts, threads, max_table_rows, st);
+  }
+  py::dict s;
+  s["rollout_steps"] = st.rollout_steps;
+  s["rollout_failures"] = st.rollout_failures;
+  s["rollout_seconds"] = st.rollout_seconds;
+  s["jobs"] = st.jobs;
+  s["expert_steps"] = st.expert_steps;
+  s["samples"] = st.samples;
+  s["skipped_samples"] = st.skipped_samples;
+  return py::make_tuple(batch_arrays(b, pf.ctx->n()), s);
 }
 
 Integral to_integral(const std::vector<int>& powers, int n) {
@@ -617,6 +661,10 @@ PYBIND11_MODULE(_core, m) {
         py::arg("count"), py::arg("threads") = 1, py::arg("min_steps") = 5, py::arg("max_steps") = 25,
         py::arg("max_dots") = 4, py::arg("max_numerators") = 4,
         "Scramble/unscramble trajectories first..first+count-1 of stream `seed`: (arrays, stats).");
+  m.def("expert_samples", &expert_samples_dict, py::arg("family"), py::arg("integrals"), py::arg("rollouts"),
+        py::arg("threads") = 1, py::arg("max_table_rows") = 256,
+        "Expert-iteration samples: each integral reduced under each rollout (dicts: policy, policy_seed, "
+        "ranking, width); every job's shortest path replayed as labelled samples: (arrays, stats).");
   py::class_<PyState>(m, "ReductionState", "The shared reduction state (expression and substitution table).")
       .def(py::init<std::shared_ptr<PolicyFamily>, const std::vector<std::pair<std::vector<int>, std::uint64_t>>&>(),
            py::arg("family"), py::arg("terms"))

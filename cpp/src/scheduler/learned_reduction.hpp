@@ -26,7 +26,9 @@ struct LearnedProgress {
   std::string phase;          // "search", "replay", "verify", or a line to show ("memory: ...")
 };
 
-inline constexpr std::size_t kDefaultMemoryPerWorker = std::size_t{32} << 20;
+// 96 MB: the pentagon-box's r = 10 jobs need more than 32 MB afresh (32 MB made 8 of them fail
+// and fall back to Laporta); the triangle-box's largest job peaks at 23 MB.
+inline constexpr std::size_t kDefaultMemoryPerWorker = std::size_t{96} << 20;
 inline constexpr std::size_t kDefaultMemoMemory = std::size_t{32} << 20;
 
 struct LearnedOptions {

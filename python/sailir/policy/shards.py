@@ -84,7 +84,7 @@ def scramble(
     return arrays, stats
 
 
-def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     """An .npz with fixed timestamps and member order, so one seed gives identical bytes."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -97,7 +97,7 @@ def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -146,8 +146,8 @@ def generate(
             stats = entry["stats"]
         else:
             arrays, stats = scramble(pf, seed, first, count, threads, opts)
-            data = _npz_bytes(arrays)
-            _write_atomic(out / name, data)
+            data = npz_bytes(arrays)
+            write_atomic(out / name, data)
             entry = {
                 "file": name,
                 "first": first,
@@ -158,7 +158,7 @@ def generate(
         meta["shards"].append(entry)
         for k in totals:
             totals[k] += stats[k]
-        _write_atomic(out / META, json.dumps(meta, indent=1).encode())
+        write_atomic(out / META, json.dumps(meta, indent=1).encode())
         bar.set_postfix_str(f"{totals['kept']} kept, {totals['samples']} samples", refresh=False)
         bar.update()
     bar.close()

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -125,11 +126,14 @@ def train(
     threads: int = os.cpu_count() or 1,
     fresh: bool = False,
     progress: bool | None = None,
+    extra_data: Sequence[Path] = (),
+    init: Path | None = None,
     log=print,
 ) -> dict:
     """Trains (or resumes) the run in `out` on the shards in `data`, generating them first when
-    `trajectories` is given (existing intact shards are reused). Returns the summary (test
-    metrics, times, paths)."""
+    `trajectories` is given (existing intact shards are reused). `extra_data`: more shard
+    directories (expert data) trained on beside `data`; `init`: a checkpoint whose weights the
+    model starts from. Returns the summary (test metrics, times, paths)."""
     torch.set_num_threads(threads)
     pf = shards.policy_family(family)
     fam_meta = shards.family_meta(pf)
@@ -141,6 +145,10 @@ def train(
     elif not (data / shards.META).exists():
         raise shards.ShardError(f"{data} holds no scramble data; give the number of trajectories to generate")
     meta, arrays = shards.load(data, pf)
+    extra = [shards.load(Path(d), pf)[1] for d in extra_data]
+    if extra:
+        log(f"expert data: {sum(len(a['label']) for a in extra)} samples from {len(extra)} directories")
+        arrays = {k: np.concatenate([arrays[k]] + [a[k] for a in extra]) for k in arrays}
     samples = Samples(arrays)
     train_idx, val_idx, test_idx = samples.split()
     log(
@@ -155,18 +163,28 @@ def train(
     )
     torch.manual_seed(cfg.seed)
     model = PolicyNet(model_cfg)
+    if init is not None:
+        start = load_checkpoint(Path(init))
+        if start.get("family_hash") != pf.hash or start.get("model_config") != model_cfg.to_dict():
+            raise CheckpointError(f"checkpoint {init} was trained for another family or model")
+        model.load_state_dict(start["model"])
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train_idx) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, total_steps, cfg.warmup_steps))
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / CHECKPOINT
+    sources = {"extra_data": [str(d) for d in extra_data], "init": str(init) if init else None}
     history: list[dict] = []
     start_epoch = 0
     train_seconds = 0.0
     if ckpt_path.exists() and not fresh:
         state = load_checkpoint(ckpt_path)
-        if state.get("train_config") != asdict(cfg) or state.get("family_hash") != pf.hash:
+        if (
+            state.get("train_config") != asdict(cfg)
+            or state.get("family_hash") != pf.hash
+            or state.get("sources", sources) != sources
+        ):
             raise CheckpointError(f"checkpoint {ckpt_path} belongs to a run with other settings; use --fresh")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -229,6 +247,7 @@ def train(
                 "train_config": asdict(cfg),
                 "model_config": model_cfg.to_dict(),
                 "family_hash": pf.hash,
+                "sources": sources,
                 "train_seconds": train_seconds,
             },
         )

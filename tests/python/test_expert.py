@@ -1,0 +1,111 @@
+"""Expert iteration: the engine's own paths as labelled samples (C++), the training integrals,
+and one small round of `sailir improve` end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sailir import _core, family_file
+from sailir.policy import expert, shards
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def pf() -> _core.PolicyFamily:
+    return _core.PolicyFamily(family_file("trianglebox"))
+
+
+def _check_labels(a: dict) -> None:
+    """Every label is one of its sample's candidates, and the candidate row it points at is the
+    labelled identity (the feature rows and the labels come from the same replay)."""
+    assert int(a["traj_samples"].sum()) == len(a["label"])
+    assert np.all((a["label"] >= 0) & (a["label"] < a["n_actions"]))
+    starts = np.concatenate([[0], np.cumsum(a["n_actions"])])[:-1]
+    assert np.array_equal(a["ops"][starts + a["label"]], a["label_op"])
+
+
+def test_one_path_gives_a_sample_per_step(pf: _core.PolicyFamily) -> None:
+    a, s = _core.expert_samples(pf, ["I[1,1,2,1,1,1,-2]"], [{"ranking": "both"}], max_table_rows=10**6)
+    assert s["rollout_failures"] == [0]
+    assert s["expert_steps"] == s["rollout_steps"][0] > 0
+    assert s["samples"] == s["expert_steps"] == len(a["label"])
+    assert s["skipped_samples"] == 0
+    _check_labels(a)
+
+
+def _steps_by_job(a: dict) -> dict[tuple, int]:
+    """Each kept job's integral (its trajectory's start) with its steps."""
+    return {tuple(p): int(k) for p, k in zip(a["expr_powers"], a["traj_samples"], strict=True)}
+
+
+def test_each_job_comes_from_its_shortest_path(pf: _core.PolicyFamily) -> None:
+    integrals = ["I[1,1,2,1,1,1,-2]", "I[2,1,1,1,1,1,-1]"]
+    rollouts = [{"ranking": "both"}, {"ranking": "policy"}, {"policy": "uniform", "ranking": "max"}]
+    everything = 10**6
+    a, s = _core.expert_samples(pf, integrals, rollouts, threads=2, max_table_rows=everything)
+    assert s["rollout_failures"] == [0, 0, 0]
+    _check_labels(a)
+    alone = [
+        _steps_by_job(_core.expert_samples(pf, integrals, [r], max_table_rows=everything)[0])
+        for r in rollouts
+    ]
+    want: dict[tuple, int] = {}
+    for steps in alone:
+        for job, k in steps.items():
+            want[job] = min(k, want.get(job, k))
+    assert _steps_by_job(a) == want
+    assert s["expert_steps"] == sum(want.values())
+
+
+def test_the_table_cap_skips_steps_but_applies_them(pf: _core.PolicyFamily) -> None:
+    a, s = _core.expert_samples(pf, ["I[1,1,2,1,1,1,-2]"], [{"ranking": "both"}], max_table_rows=40)
+    assert s["skipped_samples"] > 0 and s["samples"] + s["skipped_samples"] == s["expert_steps"]
+    assert np.all(a["n_table"] <= 40)
+    _check_labels(a)
+
+
+def test_a_foreign_rollout_is_refused(pf: _core.PolicyFamily) -> None:
+    with pytest.raises(ValueError, match="ranking"):
+        _core.expert_samples(pf, ["I[1,1,1,1,1,1,-1]"], [{"ranking": "sideways"}])
+    with pytest.raises(ValueError, match="rollout"):
+        _core.expert_samples(pf, ["I[1,1,1,1,1,1,-1]"], [])
+
+
+def test_training_integrals_avoid_the_benchmark(pf: _core.PolicyFamily) -> None:
+    got = expert.training_integrals(pf, 60, seed=5, max_dots=3, max_numerators=3)
+    assert len(got) == len(set(got)) == 60
+    assert got == expert.training_integrals(pf, 60, seed=5, max_dots=3, max_numerators=3)
+    with (ROOT / "tools/benchmark/integrals.csv").open() as f:
+        bench = {row["integral"] for row in csv.DictReader(f)}
+    assert not bench & set(got)
+    for text in got:
+        powers = [int(p) for p in text[2:-1].split(",")]
+        assert sum(p > 0 for p in powers) == 6  # the top sector: every line of the triangle-box
+        assert 1 <= sum(p - 1 for p in powers if p > 0) <= 3 and 1 <= -sum(p for p in powers if p < 0) <= 3
+
+
+def test_expert_data_is_a_shard_directory(pf: _core.PolicyFamily, tmp_path: Path) -> None:
+    policy = Path(_core.__file__).parent / "data/policies/trianglebox.onnx"
+    stats = expert.expert_data(pf, policy, ["I[1,1,2,1,1,1,-2]"], tmp_path / "e", 1, 256)
+    meta, arrays = shards.load(tmp_path / "e", pf)
+    assert meta["expert"]["integrals"] == ["I[1,1,2,1,1,1,-2]"]
+    assert len(arrays["label"]) == stats["samples"] > 0
+    # complete: a second call reuses it
+    (tmp_path / "e" / "shard-00000.npz").touch()
+    assert expert.expert_data(pf, policy, ["I[1,1,2,1,1,1,-2]"], tmp_path / "e", 1, 256) == stats
+
+
+@pytest.mark.slow
+def test_improve_end_to_end(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    cfg = expert.ImproveConfig(rounds=1, integrals=3, trajectories=120, epochs=1, fine_tune_epochs=1)
+    summary = expert.improve("trianglebox", tmp_path, cfg, threads=2, log=lambda *_: None)
+    assert [r["round"] for r in summary["rounds"]] == [0, 1]
+    assert (tmp_path / "policy.onnx").exists()
+    assert json.loads((tmp_path / "improve.json").read_text())["integrals"] == summary["integrals"]
