@@ -13,7 +13,9 @@ Cells already in `--json FILE` are not run again, so a long grid can be stopped 
 
 Usage: python tools/bench_ablation.py [--pick 0,1,2] [--widths 1,4,20] [--rankings both,policy]
                                       [--policies trained,uniform,random] [--timeout 900]
-                                      [--json FILE] [--binary PATH]
+                                      [--json FILE] [--binary PATH] [--policy-file NAME=FILE]
+
+`--policy-file improved=runs/improve/policy.onnx` adds a policy file to the grid under NAME.
 """
 
 from __future__ import annotations
@@ -102,7 +104,13 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per reduction")
     ap.add_argument("--json", type=Path, default=None, help="figures; cells already there are kept")
     ap.add_argument("--binary", default="", help="sailir-reduce to run (default: the installed one)")
+    ap.add_argument("--policy-file", action="append", default=[], help="NAME=FILE: another policy")
     args = ap.parse_args()
+    for spec in args.policy_file:
+        name, _, file = spec.partition("=")
+        if not file or name in POLICIES:
+            ap.error(f"--policy-file wants a new NAME=FILE, not {spec!r}")
+        POLICIES[name] = ["--policy", file]
     with open(DATA / "integrals.csv") as f:
         integrals = [r["integral"] for r in csv.DictReader(f)]
     if args.pick:

@@ -90,6 +90,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_copy(policy: Path, export: str | None) -> None:
+    """--export: the run's policy copied where the user asked."""
+    if export:
+        Path(export).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(policy, export)
+        print(f"copied the policy to {export}")
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .policy.train import TrainConfig, train
 
@@ -112,10 +120,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         threads=args.threads,
         fresh=args.fresh,
     )
-    if args.export:
-        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(out / "policy.onnx", args.export)
-        print(f"copied the policy to {args.export}")
+    _export_copy(out / "policy.onnx", args.export)
     return 0 if summary else 1
 
 
@@ -134,10 +139,7 @@ def _cmd_improve(args: argparse.Namespace) -> int:
         raise ValueError("--rounds, --integrals, --trajectories and the epochs must be at least 1")
     out = Path(args.out)
     improve(args.family, out, cfg, threads=args.threads)
-    if args.export:
-        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(out / "policy.onnx", args.export)
-        print(f"copied the policy to {args.export}")
+    _export_copy(out / "policy.onnx", args.export)
     return 0
 
 

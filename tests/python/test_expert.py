@@ -39,28 +39,31 @@ def test_one_path_gives_a_sample_per_step(pf: _core.PolicyFamily) -> None:
     _check_labels(a)
 
 
-def _steps_by_job(a: dict) -> dict[tuple, int]:
-    """Each kept job's integral (its trajectory's start) with its steps."""
-    return {tuple(p): int(k) for p, k in zip(a["expr_powers"], a["traj_samples"], strict=True)}
+def test_the_same_search_from_the_same_state_takes_the_same_steps(pf: _core.PolicyFamily) -> None:
+    """Every job is searched again from the state its path carried: with the path's own settings
+    the search must find exactly the path's steps (a wrong carried table would change them)."""
+    integrals = ["I[1,1,2,1,1,1,-2]", "I[2,1,1,1,1,1,-1]"]
+    _, s = _core.expert_samples(pf, integrals, [{"ranking": "both"}] * 2, threads=2, max_table_rows=10**6)
+    assert s["rollout_failures"] == [0, 0] and s["jobs"] > 0
+    assert s["rollout_steps"][1] == s["rollout_steps"][0] == s["expert_steps"]
 
 
-def test_each_job_comes_from_its_shortest_path(pf: _core.PolicyFamily) -> None:
+def test_each_job_keeps_its_shorter_solution(pf: _core.PolicyFamily) -> None:
     integrals = ["I[1,1,2,1,1,1,-2]", "I[2,1,1,1,1,1,-1]"]
     rollouts = [{"ranking": "both"}, {"ranking": "policy"}, {"policy": "uniform", "ranking": "max"}]
     everything = 10**6
     a, s = _core.expert_samples(pf, integrals, rollouts, threads=2, max_table_rows=everything)
-    assert s["rollout_failures"] == [0, 0, 0]
+    one, s1 = _core.expert_samples(pf, integrals, rollouts[:1], max_table_rows=everything)
     _check_labels(a)
-    alone = [
-        _steps_by_job(_core.expert_samples(pf, integrals, [r], max_table_rows=everything)[0])
-        for r in rollouts
-    ]
-    want: dict[tuple, int] = {}
-    for steps in alone:
-        for job, k in steps.items():
-            want[job] = min(k, want.get(job, k))
-    assert _steps_by_job(a) == want
-    assert s["expert_steps"] == sum(want.values())
+    assert s["jobs"] == s1["jobs"] and s["rollout_steps"][0] == s1["rollout_steps"][0]
+    assert s["samples"] == s["expert_steps"] <= s["rollout_steps"][0]
+    for r in (1, 2):
+        if s["rollout_failures"][r] == 0:
+            assert s["expert_steps"] <= s["rollout_steps"][r]
+    # job by job (same jobs in the same order): never more steps than the path's own
+    assert np.array_equal(a["expr_powers"], one["expr_powers"])
+    assert np.all(a["traj_samples"] <= one["traj_samples"])
+    assert s["expert_steps"] < s1["expert_steps"]  # the rollouts found shorter solutions somewhere
 
 
 def test_the_table_cap_skips_steps_but_applies_them(pf: _core.PolicyFamily) -> None:
@@ -109,3 +112,12 @@ def test_improve_end_to_end(tmp_path: Path) -> None:
     assert [r["round"] for r in summary["rounds"]] == [0, 1]
     assert (tmp_path / "policy.onnx").exists()
     assert json.loads((tmp_path / "improve.json").read_text())["integrals"] == summary["integrals"]
+
+
+def test_improve_refuses_zero_rounds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sailir.cli import main
+
+    assert main(["improve", "--out", str(tmp_path / "run"), "--rounds", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--rounds" in err[0]
+    assert not (tmp_path / "run").exists()

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
-#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -12,31 +11,16 @@ namespace sailir {
 
 namespace {
 
-// Where each integral's shortest job is: (path, job) by integral, ties to the earlier path.
-struct Best {
-  std::size_t steps, path, job;
-};
-using BestJobs = std::map<Integral, Best, IntegralLess>;
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-BestJobs shortest_jobs(const std::vector<ReductionPath>& paths) {
-  BestJobs best;
-  for (std::size_t p = 0; p < paths.size(); ++p)
-    for (std::size_t j = 0; j < paths[p].jobs.size(); ++j) {
-      const PathJob& job = paths[p].jobs[j];
-      if (job.laporta || job.steps.empty()) continue;
-      auto [it, fresh] = best.try_emplace(job.integral, Best{job.steps.size(), p, j});
-      if (!fresh && job.steps.size() < it->second.steps) it->second = Best{job.steps.size(), p, j};
-    }
-  return best;
-}
-
-// The job's seed region as the search had it: the options' bounds around its integral, widened
-// (as retries widen them) until every seed the job used lies inside.
-SeedRegion job_region(const PathJob& job, const BeamOptions& beam, int n) {
+// The job's seed region as its search had it: the options' bounds around its integral, widened
+// (as retries widen them) until every seed the steps use lies inside.
+SeedRegion job_region(const Integral& x, const std::vector<PathStep>& steps, const BeamOptions& beam, int n) {
   SeedRegion region;
-  if (beam.seed_r_extra >= 0) region.rmax = r_of(job.integral, n) + beam.seed_r_extra;
-  if (beam.seed_s_extra >= 0) region.smax = s_of(job.integral, n) + beam.seed_s_extra;
-  for (const PathStep& s : job.steps)
+  if (beam.seed_r_extra >= 0) region.rmax = r_of(x, n) + beam.seed_r_extra;
+  if (beam.seed_s_extra >= 0) region.smax = s_of(x, n) + beam.seed_s_extra;
+  for (const PathStep& s : steps)
     while (!region.contains(s.action.seed, n)) ++region.rmax, ++region.smax;
   return region;
 }
@@ -59,22 +43,85 @@ void push_sample(ScrambleBatch& out, const ReductionState& state, const PathStep
   state.features(step.target, cands, out.features);
 }
 
-void push_trajectory(ScrambleBatch& out, const PathJob& job, std::size_t samples, int n) {
+void push_trajectory(ScrambleBatch& out, const Integral& x, std::size_t samples, int n) {
   out.traj_index.push_back(static_cast<std::int64_t>(out.traj_index.size()));
-  out.traj_sector.push_back(static_cast<std::int32_t>(sector_of(job.integral, n)));
+  out.traj_sector.push_back(static_cast<std::int32_t>(sector_of(x, n)));
   out.traj_scramble_steps.push_back(0);
   out.traj_samples.push_back(static_cast<std::int32_t>(samples));
   out.start_terms.push_back(1);  // the job's integral, coefficient 1; nothing was scrambled
   out.scrambled_terms.push_back(0);
-  out.expr_powers.insert(out.expr_powers.end(), job.integral.a.begin(), job.integral.a.begin() + n);
+  out.expr_powers.insert(out.expr_powers.end(), x.a.begin(), x.a.begin() + n);
   out.expr_coefs.push_back(1);
 }
 
-// Replays one path's jobs in order (a job that continued another starts from its final state),
-// emitting the steps of the jobs in `keep`.
-void sample_path(const FamilyContext& ctx, const ReductionPath& path, const std::vector<char>& keep,
-                 const BeamOptions& beam, std::size_t max_table_rows, ScrambleBatch& out, ExpertStats& stats) {
+// Applies a job's steps to `state` (restarted at x), each a sample while the table is small enough.
+void sample_job(const FamilyContext& ctx, ReductionState& state, const Integral& x, const std::vector<PathStep>& steps,
+                const BeamOptions& beam, std::size_t max_table_rows, ScrambleBatch& out, ExpertStats& stats) {
   const int n = ctx.n();
+  const SeedRegion region = job_region(x, steps, beam, n);
+  state.restart(Expression::single(x));
+  std::size_t samples = 0;
+  for (const PathStep& step : steps) {
+    if (state.table().size() <= max_table_rows) {
+      const std::vector<Candidate> cands = state.candidates(step.target, region);
+      const std::size_t label = label_of(cands, step.action);
+      if (label == cands.size())
+        throw std::invalid_argument("path job " + format_integral(x, n) + ": a step's action is not among its candidates");
+      push_sample(out, state, step, cands, label, n);
+      ++samples;
+    } else {
+      ++stats.skipped_samples;
+    }
+    if (!state.apply(step.target, step.action))
+      throw std::invalid_argument("path job " + format_integral(x, n) + " does not replay in this family");
+  }
+  if (samples) push_trajectory(out, x, samples, n);
+  stats.samples += samples;
+}
+
+// One job of a path from its starting state: the alternatives search it again from copies of the
+// state, the shortest solution is sampled, and the state then follows the path's own steps.
+void compare_job(const FamilyContext& ctx, ReductionState& state, const PathJob& job,
+                 const std::vector<JobSearch>& alternatives, const BeamOptions& beam, std::size_t max_table_rows,
+                 ScrambleBatch& out, ExpertStats& stats) {
+  const std::vector<PathStep>* best = &job.steps;
+  std::vector<JobOutcome> tried;
+  tried.reserve(alternatives.size());
+  const int n = ctx.n();
+  const SeedRegion region = job_region(job.integral, job.steps, beam, n);  // retries may have widened it
+  for (std::size_t a = 0; a < alternatives.size(); ++a) {
+    const auto t0 = Clock::now();
+    BeamOptions opt = alternatives[a].beam;
+    if (opt.seed_r_extra >= 0) opt.seed_r_extra = region.rmax - r_of(job.integral, n);
+    if (opt.seed_s_extra >= 0) opt.seed_s_extra = region.smax - s_of(job.integral, n);
+    std::optional<ReductionState> start = state;
+    tried.push_back(beam_reduce(ctx, *alternatives[a].policy, job.integral, opt, &start));
+    stats.rollout_seconds[a + 1] += since(t0);
+    const JobOutcome& o = tried.back();
+    if (!o.solved) {
+      ++stats.rollout_failures[a + 1];
+      continue;
+    }
+    stats.rollout_steps[a + 1] += o.steps.size();
+    if (o.steps.size() < best->size()) best = &o.steps;
+  }
+  ++stats.jobs;
+  stats.rollout_steps[0] += job.steps.size();
+  stats.expert_steps += best->size();
+  if (best != &job.steps) {
+    ReductionState copy = state;
+    sample_job(ctx, copy, job.integral, *best, beam, max_table_rows, out, stats);
+    state.restart(Expression::single(job.integral));  // the path goes on as it was
+    for (const PathStep& step : job.steps) state.apply(step.target, step.action);
+  } else {
+    sample_job(ctx, state, job.integral, job.steps, beam, max_table_rows, out, stats);
+  }
+}
+
+// The path's jobs in order (a job that continued another starts from its final state); each is
+// searched again by the alternatives from that state, and the shortest solution is sampled.
+void sample_path(const FamilyContext& ctx, const ReductionPath& path, const std::vector<JobSearch>& alternatives,
+                 const BeamOptions& beam, std::size_t max_table_rows, ScrambleBatch& out, ExpertStats& stats) {
   const std::vector<long> by = path.continued_by();
   std::vector<std::optional<ReductionState>> finals(path.jobs.size());
   for (std::size_t j = 0; j < path.jobs.size(); ++j) {
@@ -82,109 +129,129 @@ void sample_path(const FamilyContext& ctx, const ReductionPath& path, const std:
     if (job.laporta) continue;
     ReductionState state = job.after >= 0 && finals[job.after] ? std::move(*finals[job.after])
                                                                : ReductionState(ctx, Expression::single(job.integral));
-    if (job.after >= 0) state.restart(Expression::single(job.integral));
-    const SeedRegion region = job_region(job, beam, n);
-    std::size_t samples = 0;
-    for (const PathStep& step : job.steps) {
-      if (keep[j] && state.table().size() <= max_table_rows) {
-        const std::vector<Candidate> cands = state.candidates(step.target, region);
-        const std::size_t label = label_of(cands, step.action);
-        if (label == cands.size())
-          throw std::invalid_argument("path job " + format_integral(job.integral, n) + ": a step's action is not among its candidates");
-        push_sample(out, state, step, cands, label, n);
-        ++samples;
-      } else if (keep[j]) {
-        ++stats.skipped_samples;
-      }
-      if (!state.apply(step.target, step.action))
-        throw std::invalid_argument("path job " + format_integral(job.integral, n) + " does not replay in this family");
-    }
-    if (samples) push_trajectory(out, job, samples, n);
-    stats.samples += samples;
+    if (!job.steps.empty()) compare_job(ctx, state, job, alternatives, beam, max_table_rows, out, stats);
     if (by[j] >= 0) finals[j].emplace(std::move(state));
   }
 }
 
 }  // namespace
 
-ScrambleBatch path_samples(const FamilyContext& ctx, const std::vector<ReductionPath>& paths, const BeamOptions& beam,
+ScrambleBatch path_samples(const FamilyContext& ctx, const std::vector<ReductionPath>& paths,
+                           const std::vector<JobSearch>& alternatives, const BeamOptions& beam,
                            std::size_t max_table_rows, ExpertStats& stats) {
-  const BestJobs best = shortest_jobs(paths);
-  stats.jobs = best.size();
-  std::vector<std::vector<char>> keep(paths.size());
-  for (std::size_t p = 0; p < paths.size(); ++p) keep[p].assign(paths[p].jobs.size(), 0);
-  for (auto& [x, b] : best) {
-    keep[b.path][b.job] = 1;
-    stats.expert_steps += b.steps;
-  }
+  for (auto* v : {&stats.rollout_steps, &stats.rollout_failures}) v->resize(alternatives.size() + 1, 0);
+  stats.rollout_seconds.resize(alternatives.size() + 1, 0);
   ScrambleBatch out;
   out.n = ctx.n();
-  for (std::size_t p = 0; p < paths.size(); ++p) {
-    if (paths[p].masters != ctx.masters())
+  for (const ReductionPath& path : paths) {
+    if (path.masters != ctx.masters())
       throw std::invalid_argument("a reduction path ends on other masters than the family context's");
-    sample_path(ctx, paths[p], keep[p], beam, max_table_rows, out, stats);
+    sample_path(ctx, path, alternatives, beam, max_table_rows, out, stats);
   }
   return out;
 }
 
-ScrambleBatch expert_samples(const Engine& engine, const FamilyContext& ctx, const std::vector<std::string>& integrals,
-                             const std::vector<ExpertRollout>& rollouts, int threads, std::size_t max_table_rows,
-                             ExpertStats& stats) {
-  const std::size_t tasks = integrals.size() * rollouts.size();
-  std::vector<std::optional<ReductionPath>> found(tasks);
-  std::vector<double> seconds(tasks, 0);
-  std::vector<std::exception_ptr> errors(tasks);
+namespace {
+
+// The base rollout's reduction of one integral; nullopt when the policy alone could not reduce it.
+std::optional<ReductionPath> base_path(const Engine& engine, const FamilyContext& ctx, const std::string& integral,
+                                       const ExpertRollout& r) {
+  EngineOptions o;
+  o.method = "learned";
+  o.prime = ctx.modulus().n;
+  o.masters = std::vector<std::string>{};
+  for (const Integral& m : ctx.masters()) o.masters->push_back(format_integral(m, ctx.n()));
+  o.check = false;
+  o.threads = 1;
+  o.symmetries = false;
+  o.policy = r.policy;
+  o.policy_seed = r.policy_seed;
+  o.learned.beam.ranking = r.ranking;
+  o.learned.beam.width = r.width;
+  try {
+    EngineResult res = engine.reduce({integral}, o);
+    if (res.path && std::none_of(res.path->jobs.begin(), res.path->jobs.end(), [](auto& j) { return j.laporta; }))
+      return std::move(res.path);
+  } catch (const UnreducedError&) {
+    // counted as a failure of the base rollout
+  }
+  return std::nullopt;
+}
+
+// Runs task(i) for i in [0, count) on `threads` threads; the first exception is rethrown.
+template <class F>
+void parallel_for(std::size_t count, int threads, F task) {
   std::atomic<std::size_t> next{0};
-  EngineOptions base;
-  base.method = "learned";
-  base.prime = ctx.modulus().n;
-  base.masters = std::vector<std::string>{};
-  for (const Integral& m : ctx.masters()) base.masters->push_back(format_integral(m, ctx.n()));
-  base.check = false;
-  base.threads = 1;
-  base.symmetries = false;
+  std::vector<std::exception_ptr> errors(count);
   auto work = [&] {
-    for (std::size_t t; (t = next.fetch_add(1)) < tasks;) {
-      const ExpertRollout& r = rollouts[t % rollouts.size()];
-      EngineOptions o = base;
-      o.policy = r.policy;
-      o.policy_seed = r.policy_seed;
-      o.learned.beam.ranking = r.ranking;
-      o.learned.beam.width = r.width;
-      const auto t0 = std::chrono::steady_clock::now();
-      try {
-        EngineResult res = engine.reduce({integrals[t / rollouts.size()]}, o);
-        if (res.path && std::none_of(res.path->jobs.begin(), res.path->jobs.end(), [](auto& j) { return j.laporta; }))
-          found[t] = std::move(res.path);
-      } catch (const UnreducedError&) {
-        // counted below as a failure of this rollout
+    for (std::size_t i; (i = next.fetch_add(1)) < count;) try {
+        task(i);
       } catch (...) {
-        errors[t] = std::current_exception();
+        errors[i] = std::current_exception();
       }
-      seconds[t] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
   };
   {
     std::vector<std::jthread> pool;
-    for (int i = 0; i < std::max(1, threads); ++i) pool.emplace_back(work);
+    for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(work);
   }
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
-  stats.rollout_steps.assign(rollouts.size(), 0);
-  stats.rollout_failures.assign(rollouts.size(), 0);
-  stats.rollout_seconds.assign(rollouts.size(), 0);
-  std::vector<ReductionPath> paths;
-  for (std::size_t t = 0; t < tasks; ++t) {
-    const std::size_t r = t % rollouts.size();
-    stats.rollout_seconds[r] += seconds[t];
-    if (!found[t]) {
-      ++stats.rollout_failures[r];
-      continue;
-    }
-    for (const PathJob& j : found[t]->jobs) stats.rollout_steps[r] += j.steps.size();
-    paths.push_back(std::move(*found[t]));
+}
+
+}  // namespace
+
+ScrambleBatch expert_samples(const Engine& engine, const FamilyContext& ctx, const std::vector<std::string>& integrals,
+                             const std::vector<ExpertRollout>& rollouts, int threads, std::size_t max_table_rows,
+                             ExpertStats& stats) {
+  if (rollouts.empty()) throw std::invalid_argument("expert data needs at least one rollout");
+  const FamilyDef& family = engine.family();
+  std::vector<Policy> policies;
+  std::vector<JobSearch> alternatives;
+  policies.reserve(rollouts.size());
+  for (std::size_t r = 1; r < rollouts.size(); ++r) {
+    policies.push_back(Policy::choose(rollouts[r].policy, rollouts[r].policy_seed, family.name, family.hash));
+    policies.back().check_compatible(ctx, family.name);
+    BeamOptions beam;
+    beam.ranking = rollouts[r].ranking;
+    beam.width = 1;  // a job continues the table its path carried: width 1
+    alternatives.push_back(JobSearch{&policies.back(), beam});
   }
-  return path_samples(ctx, paths, LearnedOptions{}.beam, max_table_rows, stats);
+  // Each integral: its base path, then its jobs' samples (one batch per integral, joined in order).
+  std::vector<ScrambleBatch> parts(integrals.size());
+  std::vector<ExpertStats> part_stats(integrals.size());
+  std::vector<char> failed(integrals.size(), 0);
+  std::vector<double> base_seconds(integrals.size(), 0);
+  parallel_for(integrals.size(), threads, [&](std::size_t i) {
+    const auto t0 = Clock::now();
+    std::optional<ReductionPath> path = base_path(engine, ctx, integrals[i], rollouts[0]);
+    base_seconds[i] = since(t0);
+    if (!path) {
+      failed[i] = 1;
+      return;
+    }
+    parts[i] = path_samples(ctx, {*path}, alternatives, LearnedOptions{}.beam, max_table_rows, part_stats[i]);
+  });
+  ScrambleBatch out;
+  out.n = ctx.n();
+  for (auto* v : {&stats.rollout_steps, &stats.rollout_failures}) v->assign(rollouts.size(), 0);
+  stats.rollout_seconds.assign(rollouts.size(), 0);
+  for (std::size_t i = 0; i < integrals.size(); ++i) {
+    const ExpertStats& s = part_stats[i];
+    append(out, parts[i]);
+    stats.rollout_failures[0] += failed[i];
+    stats.rollout_seconds[0] += base_seconds[i];
+    for (std::size_t r = 0; r < s.rollout_steps.size(); ++r) {
+      stats.rollout_steps[r] += s.rollout_steps[r];
+      stats.rollout_seconds[r] += s.rollout_seconds[r];
+      if (r > 0) stats.rollout_failures[r] += s.rollout_failures[r];
+    }
+    stats.jobs += s.jobs;
+    stats.expert_steps += s.expert_steps;
+    stats.samples += s.samples;
+    stats.skipped_samples += s.skipped_samples;
+  }
+  for (std::size_t t = 0; t < out.traj_index.size(); ++t) out.traj_index[t] = static_cast<std::int64_t>(t);
+  return out;
 }
 
 }  // namespace sailir

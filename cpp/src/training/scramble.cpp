@@ -34,6 +34,21 @@ void extend(std::vector<T>& dst, const std::vector<T>& src) {
   dst.insert(dst.end(), src.begin(), src.end());
 }
 
+void push_expression(ScrambleBatch& b, const Expression& e, int n) {
+  for (auto& [x, c] : e.terms()) {
+    b.expr_powers.insert(b.expr_powers.end(), x.a.begin(), x.a.begin() + n);
+    b.expr_coefs.push_back(c);
+  }
+}
+
+struct ActionKey {
+  int op;
+  Integral seed;
+  bool operator<(const ActionKey& o) const { return op != o.op ? op < o.op : IntegralLess{}(seed, o.seed); }
+};
+
+}  // namespace
+
 void append(ScrambleBatch& dst, const ScrambleBatch& src) {
   extend(dst.traj_index, src.traj_index);
   extend(dst.traj_sector, src.traj_sector);
@@ -55,21 +70,6 @@ void append(ScrambleBatch& dst, const ScrambleBatch& src) {
   extend(dst.features.actions, src.features.actions);
   extend(dst.features.ops, src.features.ops);
 }
-
-void push_expression(ScrambleBatch& b, const Expression& e, int n) {
-  for (auto& [x, c] : e.terms()) {
-    b.expr_powers.insert(b.expr_powers.end(), x.a.begin(), x.a.begin() + n);
-    b.expr_coefs.push_back(c);
-  }
-}
-
-struct ActionKey {
-  int op;
-  Integral seed;
-  bool operator<(const ActionKey& o) const { return op != o.op ? op < o.op : IntegralLess{}(seed, o.seed); }
-};
-
-}  // namespace
 
 ScrambleGenerator::ScrambleGenerator(const FamilyContext& ctx, ScrambleOptions opt) : ctx_(ctx), opt_(opt) {
   if (ctx_.master_sectors().empty())

@@ -35,6 +35,9 @@ struct ScrambleBatch {
   FeatureRows features;
 };
 
+// Appends src's trajectories and samples to dst.
+void append(ScrambleBatch& dst, const ScrambleBatch& src);
+
 struct ScrambleStats {
   std::uint64_t attempts = 0, kept = 0, stuck = 0, mismatched = 0, samples = 0;
 

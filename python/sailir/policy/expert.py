@@ -1,7 +1,8 @@
-"""Self-improvement (expert iteration). The engine reduces training integrals under several
-rollouts (search settings); the shortest path found for every job is replayed by the C++ engine
-into labelled samples, with the features inference computes; the policy is trained further on
-them, mixed with its scramble data; and the new policy makes the next round's rollouts.
+"""Self-improvement (expert iteration). The engine reduces training integrals; every job of those
+paths is solved again from the same state under another search setting (a rollout); the shorter
+solution is replayed by the C++ engine into labelled samples, with the features inference
+computes; the policy is trained further on them, mixed with its scramble data; and the new policy
+makes the next round's rollouts.
 ``sailir improve`` runs the whole loop from scratch.
 
 Needs NumPy for the data and torch for the training (the ``train`` extra).
@@ -22,8 +23,10 @@ from .. import _core
 from . import shards
 
 # The rollouts of a round, each with the round's policy: the default weight ranking (the policy
-# breaks its ties) and the policy's own ranking (its scores alone order the candidates).
+# breaks its ties) reduces the training integrals; at each of its jobs the policy's own ranking
+# (its scores alone order the candidates) solves the job again from the same state.
 ROLLOUTS = ({"ranking": "both"}, {"ranking": "policy"})
+EXPERT_VERSION = 2  # bump when the selection changes: older expert data is made again
 
 
 @dataclass
@@ -78,7 +81,12 @@ def expert_data(
     meta = {
         **shards.family_meta(pf),
         "seed": None,
-        "expert": {"policy_sha256": digest, "integrals": integrals, "rollouts": list(ROLLOUTS)},
+        "expert": {
+            "version": EXPERT_VERSION,
+            "policy_sha256": digest,
+            "integrals": integrals,
+            "rollouts": list(ROLLOUTS),
+        },
     }
     if (out / shards.META).exists():
         old = json.loads((out / shards.META).read_text())
@@ -108,8 +116,9 @@ def _round_line(k: int, stats: dict) -> str:
     both, policy = stats["rollout_steps"]
     fail = stats["rollout_failures"]
     return (
-        f"round {k} policy: path steps {both} (ranking both), {policy} (ranking policy), "
-        f"{stats['expert_steps']} (shortest per job); failures {fail[0]}, {fail[1]}; "
+        f"round {k} policy: {stats['jobs']} jobs take {both} steps (ranking both), {policy} from the "
+        f"same states (ranking policy; {fail[1]} unsolved), {stats['expert_steps']} the shorter; "
+        f"{fail[0]} integrals not reduced; "
         f"{stats['samples']} samples ({stats['skipped_samples']} steps past the table cap)"
     )
 
