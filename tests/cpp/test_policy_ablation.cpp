@@ -154,6 +154,28 @@ void test_evaluation(const FamilyContext& ctx) {
   CHECK_THROWS(evaluate_policy(ctx, Policy::uniform(), 3, 0, 1));
 }
 
+// The automatic ranking follows the policy: the shipped triangle-box policy says it ranks alone
+// (it was improved on the engine's paths), so its default search is the policy ranking's; the
+// baselines say nothing, so theirs is the weight ranking's.
+void test_automatic_ranking(const FamilyContext& ctx) {
+  CHECK(parse_beam_ranking("auto") == BeamRanking::automatic);
+  CHECK(BeamOptions{}.ranking == BeamRanking::automatic);
+  const Policy shipped = Policy::builtin("trianglebox");
+  CHECK(shipped.ranks_alone());
+  CHECK(!Policy::uniform().ranks_alone() && !Policy::random(3).ranks_alone());
+  const Integral x = parse_integral("I[1,1,2,1,1,1,-2]", ctx.n());
+  auto steps_with = [&](const Policy& policy, BeamRanking ranking) {
+    BeamOptions opt;
+    opt.ranking = ranking;
+    JobOutcome o = beam_reduce(ctx, policy, x, opt);
+    CHECK(o.solved);
+    return o.steps.size();
+  };
+  CHECK(steps_with(shipped, BeamRanking::automatic) == steps_with(shipped, BeamRanking::policy));
+  const Policy random = Policy::random(3);
+  CHECK(steps_with(random, BeamRanking::automatic) == steps_with(random, BeamRanking::both));
+}
+
 }  // namespace
 
 int main() {
@@ -165,5 +187,6 @@ int main() {
   test_reductions(engine);
   test_ranking(ctx);
   test_evaluation(ctx);
+  test_automatic_ranking(ctx);
   TEST_MAIN_END();
 }

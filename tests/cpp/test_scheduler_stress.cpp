@@ -31,6 +31,7 @@ int main() {
   auto options = [&](const char* checkpoint) {
     LearnedOptions opt;
     opt.memory_per_worker = std::size_t{1} << 20;  // the smallest budget: streaming and drops
+    opt.beam.ranking = BeamRanking::both;  // the weight ranking streams most (every step is weighed)
     opt.memo_memory = std::size_t{64} << 10;       // overflows to the store
     opt.checkpoint = (std::filesystem::path(tmp.path()) / checkpoint).string();
     return opt;

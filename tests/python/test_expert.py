@@ -110,7 +110,7 @@ def test_improve_end_to_end(tmp_path: Path) -> None:
     cfg = expert.ImproveConfig(rounds=1, integrals=3, trajectories=120, epochs=1, fine_tune_epochs=1)
     summary = expert.improve("trianglebox", tmp_path, cfg, threads=2, log=lambda *_: None)
     assert [r["round"] for r in summary["rounds"]] == [0, 1]
-    assert (tmp_path / "policy.onnx").exists()
+    assert (tmp_path / "policy.onnx").exists() and isinstance(summary["ranks_alone"], bool)
     assert json.loads((tmp_path / "improve.json").read_text())["integrals"] == summary["integrals"]
 
 
@@ -121,3 +121,23 @@ def test_improve_refuses_zero_rounds(tmp_path: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--rounds" in err[0]
     assert not (tmp_path / "run").exists()
+
+
+def test_set_metadata_rewrites_one_key(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    from sailir.policy import policy_file
+
+    shipped = Path(_core.__file__).parent / "data/policies/trianglebox.onnx"
+    before = policy_file.read_metadata(shipped)
+    assert before["ranking"] == "policy"  # the shipped policy ranks alone
+    copy = tmp_path / "p.onnx"
+    copy.write_bytes(shipped.read_bytes())
+    policy_file.set_metadata(copy, {"ranking": "both"})
+    after = policy_file.read_metadata(copy)
+    assert after["ranking"] == "both"
+    assert {k: v for k, v in after.items() if k not in ("ranking", "_weights")} == {
+        k: v for k, v in before.items() if k not in ("ranking", "_weights")
+    }
+    (tmp_path / "x.onnx").write_bytes(b"not a model")
+    with pytest.raises(policy_file.PolicyError):
+        policy_file.set_metadata(tmp_path / "x.onnx", {"ranking": "policy"})

@@ -72,8 +72,10 @@ def stop_midway(args: list[str], env: dict[str, str], directory: Path, sig: int)
 
 
 def test_budget_keeps_coefficients_and_reports_memory(env: dict[str, str]) -> None:
-    free = reduce(learned("--memory-per-worker", "1G", LIGHT), env)
-    tight = reduce(learned("--memory-per-worker", "1M", LIGHT), env)
+    # One worker: with two, the default (policy) ranking's jobs interleave so that neither
+    # presses 1 MB enough to stream on this integral.
+    free = reduce(learned("--threads", "1", "--memory-per-worker", "1G", LIGHT), env)
+    tight = reduce(learned("--threads", "1", "--memory-per-worker", "1M", LIGHT), env)
     assert tight["reductions"] == free["reductions"]
     st = tight["stats"]
     assert st["fallbacks"] == 0 and st["streamed_steps"] > 0 and free["stats"]["streamed_steps"] == 0
@@ -155,7 +157,7 @@ def test_laporta_memory_limit_stops_at_once(env: dict[str, str]) -> None:
 
 
 def test_python_api_takes_the_memory_options(tmp_path: Path) -> None:
-    kwargs: dict[str, Any] = {"point": POINT, "method": "learned"}
+    kwargs: dict[str, Any] = {"point": POINT, "method": "learned", "threads": 1}
     free = sailir.reduce([LIGHT], **kwargs)
     tight = sailir.reduce([LIGHT], memory_per_worker="1M", checkpoint=tmp_path / "ck", **kwargs)
     assert tight.reductions == free.reductions and tight.stats["streamed_steps"] > 0

@@ -107,7 +107,7 @@ def test_policy_ranking_orders_by_scores_alone(env: dict[str, str]) -> None:
     coefficients are the Laporta reducer's, and the trained policy's path differs from the one
     its scores take when they only break the weight ranking's ties."""
     by_policy = reduce(["--method", "learned", "--ranking", "policy", "--verify", "I[1,1,1,1,1,1,-2]"], env)
-    by_weight = reduce(["--method", "learned", "--verify", "I[1,1,1,1,1,1,-2]"], env)
+    by_weight = reduce(["--method", "learned", "--ranking", "both", "--verify", "I[1,1,1,1,1,1,-2]"], env)
     assert by_policy["verified"] is True and by_policy["stats"]["fallbacks"] == 0
     assert by_policy["reductions"] == by_weight["reductions"]
     assert by_policy["stats"]["path_steps"] != by_weight["stats"]["path_steps"]

@@ -79,9 +79,11 @@ options:
                        scores are not finite or all equal on a probe batch is refused (8)
   --seed S             the seed of --policy random, 0 <= S < 2^64
   --beam-width N       learned: beam width (default: 1)
-  --ranking max|total|both|policy
-                       learned: rank beam states by max weight, total weight or both (default),
-                       the policy breaking ties; or by the policy's scores alone (policy)
+  --ranking auto|max|total|both|policy
+                       learned: rank beam states by max weight, total weight or both, the
+                       policy breaking ties; or by the policy's scores alone (policy). auto
+                       (default): policy for a policy that says it ranks alone (improved on
+                       the engine's own paths, as the shipped one), else both
   --tied-targets N     learned: targets tried among integrals tied at the top weight (default 1)
   --max-steps N        learned: beam steps before a job counts as failed (default: 1000)
   --patience N         learned: ... or steps without its highest integral coming down (default: off)

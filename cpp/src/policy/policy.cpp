@@ -584,6 +584,10 @@ Policy Policy::builtin(const std::string& family_name, const std::string& family
 }
 
 const std::map<std::string, std::string>& Policy::metadata() const { return impl_->meta; }
+bool Policy::ranks_alone() const {
+  const auto it = impl_->meta.find("ranking");
+  return it != impl_->meta.end() && it->second == "policy";
+}
 
 const std::string& Policy::content_hash() const { return impl_->content_hash; }
 

@@ -71,6 +71,10 @@ class Policy {
   const std::string& content_hash() const;  // of the policy file's bytes (checkpoints name it)
   std::size_t parameters() const;
   bool is_ablation() const;  // uniform or random: no network, no file
+  // Metadata "ranking" = "policy": a policy improved on the engine's own paths (sailir improve)
+  // that was measured to take fewer steps ranking candidates alone than the weight ranking did.
+  // The beam's automatic ranking then lets its scores order the candidates.
+  bool ranks_alone() const;
 
   // Throws PolicyMismatchError (one line: what differs, policy value vs family value) unless
   // the family hash, identities version, features version and feature spec all match. Then

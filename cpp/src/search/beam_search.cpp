@@ -13,7 +13,8 @@ BeamRanking parse_beam_ranking(const std::string& name) {
   if (name == "total") return BeamRanking::total_weight;
   if (name == "both") return BeamRanking::both;
   if (name == "policy") return BeamRanking::policy;
-  throw std::invalid_argument("unknown beam ranking '" + name + "' (max, total, both, policy)");
+  if (name == "auto") return BeamRanking::automatic;
+  throw std::invalid_argument("unknown beam ranking '" + name + "' (auto, max, total, both, policy)");
 }
 
 namespace {
@@ -111,7 +112,10 @@ long total_after(const FamilyContext& ctx, const ReductionState& s, const Integr
 // Streaming (a worker at its memory budget): of the target's candidates, only those as light as
 // the width-th lightest can make the beam (or be scored), so only they are kept; the rest are
 // resolved, weighed and dropped. The kept ones come in the fixed order, so the search takes the
-// same path as with every candidate in memory.
+// same path as with every candidate in memory. Under the policy ranking every candidate would be
+// a contender, and keeping them all would not bound memory: a streamed step keeps those that
+// leave the lowest highest integral, and the policy chooses among them (the path can then differ
+// from an unstreamed one).
 std::vector<Candidate> lightest_candidates(const FamilyContext& ctx, const ReductionState& s, const Integral& target,
                                            SectorId sec, const SeedRegion& region, const BeamOptions& opt) {
   struct Kept {
@@ -121,9 +125,7 @@ std::vector<Candidate> lightest_candidates(const FamilyContext& ctx, const Reduc
   };
   const Base base = base_of(ctx, s, target, sec);
   const std::size_t w = static_cast<std::size_t>(opt.width);
-  const bool by_weight = opt.ranking != BeamRanking::policy;  // else every candidate is a contender
   auto key_less = [&](const Kept& a, const Kept& b) {
-    if (!by_weight) return false;
     if (opt.ranking != BeamRanking::total_weight && !(a.max_key == b.max_key)) return a.max_key < b.max_key;
     return opt.ranking != BeamRanking::max_weight && a.total < b.total;
   };
@@ -230,6 +232,11 @@ std::size_t lightest_candidate(const FamilyContext& ctx, const ReductionState& s
 
 JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Integral& x, const BeamOptions& opt,
                        std::optional<ReductionState>* warm) {
+  if (opt.ranking == BeamRanking::automatic) {
+    BeamOptions chosen = opt;
+    chosen.ranking = policy.ranks_alone() ? BeamRanking::policy : BeamRanking::both;
+    return beam_reduce(ctx, policy, x, chosen, warm);
+  }
   const int n = ctx.n();
   const SectorId sec = sector_of(x, n);
   JobOutcome out;

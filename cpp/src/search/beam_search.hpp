@@ -30,13 +30,14 @@ namespace sailir {
 // How a step's candidates are ordered: by the weight they leave (the highest integral, the summed
 // weight, or both), the policy breaking ties; or (`policy`) by the policy's scores alone, the weight
 // rules acting only as constraints (candidates stay in the job's region, and a job ends below its
-// integral), so that a better policy means a shorter path.
-enum class BeamRanking { max_weight, total_weight, both, policy };
+// integral), so that a better policy means a shorter path. `automatic` (the default): `policy` for
+// a policy that ranks alone (Policy::ranks_alone), else `both`.
+enum class BeamRanking { max_weight, total_weight, both, policy, automatic };
 BeamRanking parse_beam_ranking(const std::string& name);  // throws std::invalid_argument
 
 struct BeamOptions {
   int width = 1;  // any width succeeds in a region that suffices; wider beams find shorter paths
-  BeamRanking ranking = BeamRanking::both;
+  BeamRanking ranking = BeamRanking::automatic;
   int tied_targets = 1;  // how many non-masters tied at the top weight level are tried as targets
   int max_steps = 1000;  // a job not solved within this many steps has failed
   int patience = 0;      // ... as has one whose highest integral did not come down for this many steps (0: off)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .. import _core
-from . import shards
+from . import policy_file, shards
 
 # The rollouts of a round, each with the round's policy: the default weight ranking (the policy
 # breaks its ties) reduces the training integrals; at each of its jobs the policy's own ranking
@@ -170,8 +170,18 @@ def improve(
     stats = expert_data(pf, final, integrals, out / "final", threads, cfg.max_table_rows)
     log(_round_line(cfg.rounds, stats))
     rounds.append({"round": cfg.rounds, **stats})
+    # The policy ranks alone by default only where that was measured to take fewer steps than
+    # the weight ranking, from the same states of the training integrals' paths.
+    both, alone = stats["rollout_steps"]
+    ranks_alone = alone < both and stats["rollout_failures"][1] == 0
+    if ranks_alone:
+        policy_file.set_metadata(final, {"ranking": "policy"})
+    log(
+        f"ranking: {'policy (it ranks alone)' if ranks_alone else 'both (the policy breaks ties)'} by default"
+    )
     summary = {
         "family": pf.name,
+        "ranks_alone": ranks_alone,
         "config": asdict(cfg),
         "integrals": integrals,
         "rounds": rounds,

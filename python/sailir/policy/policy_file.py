@@ -92,6 +92,25 @@ def export(model, family_meta: dict, path: Path, example: dict, extra: dict | No
     return meta
 
 
+def set_metadata(path: Path, updates: dict[str, str]) -> None:
+    """Sets sailir.* properties of a policy file in place (written atomically), e.g.
+    ``{"ranking": "policy"}`` for a policy that ranks candidates alone."""
+    import onnx
+
+    path = Path(path)
+    read_metadata(path)  # a sailir policy, or PolicyError
+    proto = onnx.load(str(path))
+    keep = [(p.key, p.value) for p in proto.metadata_props if p.key[len("sailir.") :] not in updates]
+    del proto.metadata_props[:]
+    for k, v in keep + [(f"sailir.{k}", v) for k, v in updates.items()]:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.checker.check_model(proto)
+    tmp = path.with_name(path.name + ".tmp")
+    onnx.save(proto, str(tmp))
+    os.replace(tmp, path)
+
+
 def read_metadata(path: Path) -> dict:
     """The sailir metadata of a policy file (strings), or PolicyError."""
     import onnx
