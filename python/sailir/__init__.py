@@ -132,6 +132,7 @@ def reduce(
     memory_limit: str | int | None = None,
     checkpoint: str | Path | None = None,
     symmetries: bool = True,
+    ranking: str = "auto",
 ) -> Reduction:
     """Reduce `integrals` (``"I[...]"`` strings) to master integrals.
 
@@ -145,7 +146,9 @@ def reduce(
     default the one shipped for the family) by beam search of width `beam_width`;
     ``verify=True`` also compares every coefficient with the Laporta reducer (``"verified"``).
     ``policy="uniform"`` (equal scores) and ``policy="random"`` with ``policy_seed`` (seeded
-    random scores) are ablation baselines (docs/policy-ablation.md).
+    random scores) are ablation baselines (docs/policy-ablation.md). `ranking` orders a step's
+    candidates as ``--ranking`` does: ``"auto"`` (the policy's own choice), ``"both"``,
+    ``"max"``, ``"total"`` or ``"policy"``.
 
     ``analytic=True`` gives exact coefficients, strings of rational functions of d and of every
     symbol that `point` does not fix; `max_probes` bounds the probes (NotConvergedError beyond).
@@ -192,7 +195,13 @@ def reduce(
         "checkpoint": None if checkpoint is None else str(checkpoint),
     }
     data, recording = _core.reduce(
-        family_file(family), list(integrals), runner=runner, memory=memory, symmetries=symmetries, **kwargs
+        family_file(family),
+        list(integrals),
+        runner=runner,
+        memory=memory,
+        symmetries=symmetries,
+        ranking=ranking,
+        **kwargs,
     )
     return Reduction(data, recording)
 

@@ -111,3 +111,15 @@ def test_policy_ranking_orders_by_scores_alone(env: dict[str, str]) -> None:
     assert by_policy["verified"] is True and by_policy["stats"]["fallbacks"] == 0
     assert by_policy["reductions"] == by_weight["reductions"]
     assert by_policy["stats"]["path_steps"] != by_weight["stats"]["path_steps"]
+
+
+def test_python_takes_the_ranking() -> None:
+    """sailir.reduce(ranking=...) is --ranking: the same names, the same refusal, the same paths."""
+    kw: dict = {"method": "learned", "threads": 1}
+    auto = sailir.reduce(["I[1,1,1,1,1,1,-2]"], **kw)
+    alone = sailir.reduce(["I[1,1,1,1,1,1,-2]"], ranking="policy", **kw)
+    weights = sailir.reduce(["I[1,1,1,1,1,1,-2]"], ranking="both", **kw)
+    assert auto.reductions == alone.reductions == weights.reductions
+    assert auto.stats["path_steps"] == alone.stats["path_steps"] != weights.stats["path_steps"]
+    with pytest.raises(ValueError, match="unknown beam ranking 'sideways'"):
+        sailir.reduce(["I[1,1,1,1,1,1,-2]"], ranking="sideways", **kw)

@@ -178,11 +178,12 @@ py::tuple reduce(const std::string& family_file, const std::vector<std::string>&
                  int r_extra, int s_extra, const std::string& method, const std::string& policy,
                  std::optional<std::uint64_t> policy_seed, int beam_width, int threads, bool verify, bool analytic,
                  long long max_probes, bool record, const std::string& replay_text, const py::object& runner,
-                 const py::dict& memory, bool symmetries) {
+                 const py::dict& memory, bool symmetries, const std::string& ranking) {
   const Engine engine = Engine::load(family_file);
   EngineOptions o = engine_options(prime, point, masters, check, r_extra, s_extra, method, policy, policy_seed,
                                    beam_width, threads, verify, analytic, max_probes, record, memory);
   o.symmetries = symmetries;
+  o.learned.beam.ranking = parse_beam_ranking(ranking);
   if (!runner.is_none())  // probes go to Python (a Dask cluster); it gets the GIL only for that
     o.runner = [runner](const std::string& rec, u64 p, const std::vector<std::vector<u64>>& points,
                         std::vector<std::vector<u64>>& values) {
@@ -622,7 +623,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("beam_width") = BeamOptions{}.width,
         py::arg("threads") = defaults.threads, py::arg("verify") = false, py::arg("analytic") = false,
         py::arg("max_probes") = defaults.max_probes, py::arg("record") = false, py::arg("replay") = "", py::arg("runner") = py::none(),
-        py::arg("memory") = py::dict(), py::arg("symmetries") = defaults.symmetries,
+        py::arg("memory") = py::dict(), py::arg("symmetries") = defaults.symmetries, py::arg("ranking") = "auto",
         "Reduce integrals through the engine's facade (or replay a recording's text): (result dict, recording text or None).");
   m.def("replay_points", &replay_points, py::arg("family_file"), py::arg("recording"), py::arg("prime"),
         py::arg("points"), py::arg("threads") = 1,
