@@ -31,18 +31,6 @@ std::size_t label_of(const std::vector<Candidate>& cands, const Action& a) {
   return cands.size();
 }
 
-// One step as a sample (the scramble generator's layout: counts, label, features).
-void push_sample(ScrambleBatch& out, const ReductionState& state, const PathStep& step,
-                 const std::vector<Candidate>& cands, std::size_t label, int n) {
-  out.n_terms.push_back(static_cast<std::int32_t>(state.expression().size()));
-  out.n_table.push_back(static_cast<std::int32_t>(state.table().size()));
-  out.n_actions.push_back(static_cast<std::int32_t>(cands.size()));
-  out.label.push_back(static_cast<std::int32_t>(label));
-  out.label_op.push_back(step.action.op);
-  out.label_seed.insert(out.label_seed.end(), step.action.seed.a.begin(), step.action.seed.a.begin() + n);
-  state.features(step.target, cands, out.features);
-}
-
 void push_trajectory(ScrambleBatch& out, const Integral& x, std::size_t samples, int n) {
   out.traj_index.push_back(static_cast<std::int64_t>(out.traj_index.size()));
   out.traj_sector.push_back(static_cast<std::int32_t>(sector_of(x, n)));
@@ -67,7 +55,7 @@ void sample_job(const FamilyContext& ctx, ReductionState& state, const Integral&
       const std::size_t label = label_of(cands, step.action);
       if (label == cands.size())
         throw std::invalid_argument("path job " + format_integral(x, n) + ": a step's action is not among its candidates");
-      push_sample(out, state, step, cands, label, n);
+      push_sample(out, state, step.target, cands, label, n);
       ++samples;
     } else {
       ++stats.skipped_samples;
@@ -135,6 +123,18 @@ void sample_path(const FamilyContext& ctx, const ReductionPath& path, const std:
 }
 
 }  // namespace
+
+ExpertStats& ExpertStats::operator+=(const ExpertStats& o) {
+  auto add = [](auto& mine, const auto& theirs) {
+    if (mine.size() < theirs.size()) mine.resize(theirs.size(), 0);
+    for (std::size_t r = 0; r < theirs.size(); ++r) mine[r] += theirs[r];
+  };
+  add(rollout_steps, o.rollout_steps);
+  add(rollout_failures, o.rollout_failures);
+  add(rollout_seconds, o.rollout_seconds);
+  jobs += o.jobs, expert_steps += o.expert_steps, samples += o.samples, skipped_samples += o.skipped_samples;
+  return *this;
+}
 
 ScrambleBatch path_samples(const FamilyContext& ctx, const std::vector<ReductionPath>& paths,
                            const std::vector<JobSearch>& alternatives, const BeamOptions& beam,
@@ -219,36 +219,25 @@ ScrambleBatch expert_samples(const Engine& engine, const FamilyContext& ctx, con
   // Each integral: its base path, then its jobs' samples (one batch per integral, joined in order).
   std::vector<ScrambleBatch> parts(integrals.size());
   std::vector<ExpertStats> part_stats(integrals.size());
-  std::vector<char> failed(integrals.size(), 0);
-  std::vector<double> base_seconds(integrals.size(), 0);
   parallel_for(integrals.size(), threads, [&](std::size_t i) {
+    ExpertStats& st = part_stats[i];
+    for (auto* v : {&st.rollout_steps, &st.rollout_failures}) v->assign(rollouts.size(), 0);
+    st.rollout_seconds.assign(rollouts.size(), 0);
     const auto t0 = Clock::now();
     std::optional<ReductionPath> path = base_path(engine, ctx, integrals[i], rollouts[0]);
-    base_seconds[i] = since(t0);
+    st.rollout_seconds[0] = since(t0);
     if (!path) {
-      failed[i] = 1;
+      st.rollout_failures[0] = 1;
       return;
     }
-    parts[i] = path_samples(ctx, {*path}, alternatives, LearnedOptions{}.beam, max_table_rows, part_stats[i]);
+    parts[i] = path_samples(ctx, {*path}, alternatives, LearnedOptions{}.beam, max_table_rows, st);
   });
   ScrambleBatch out;
   out.n = ctx.n();
-  for (auto* v : {&stats.rollout_steps, &stats.rollout_failures}) v->assign(rollouts.size(), 0);
-  stats.rollout_seconds.assign(rollouts.size(), 0);
+  stats = ExpertStats{};
   for (std::size_t i = 0; i < integrals.size(); ++i) {
-    const ExpertStats& s = part_stats[i];
     append(out, parts[i]);
-    stats.rollout_failures[0] += failed[i];
-    stats.rollout_seconds[0] += base_seconds[i];
-    for (std::size_t r = 0; r < s.rollout_steps.size(); ++r) {
-      stats.rollout_steps[r] += s.rollout_steps[r];
-      stats.rollout_seconds[r] += s.rollout_seconds[r];
-      if (r > 0) stats.rollout_failures[r] += s.rollout_failures[r];
-    }
-    stats.jobs += s.jobs;
-    stats.expert_steps += s.expert_steps;
-    stats.samples += s.samples;
-    stats.skipped_samples += s.skipped_samples;
+    stats += part_stats[i];
   }
   for (std::size_t t = 0; t < out.traj_index.size(); ++t) out.traj_index[t] = static_cast<std::int64_t>(t);
   return out;

@@ -34,6 +34,8 @@ struct ExpertStats {
   std::size_t expert_steps = 0;  // the winners' steps summed
   std::size_t samples = 0;
   std::size_t skipped_samples = 0;  // steps whose substitution table exceeded max_table_rows
+
+  ExpertStats& operator+=(const ExpertStats& o);  // sums, rollout by rollout
 };
 
 // A rollout ready to search: its policy and its beam options (width 1: a job continues a table).

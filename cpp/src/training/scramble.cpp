@@ -49,6 +49,18 @@ struct ActionKey {
 
 }  // namespace
 
+void push_sample(ScrambleBatch& out, const ReductionState& state, const Integral& target,
+                 const std::vector<Candidate>& cands, std::size_t label, int n) {
+  const Action& a = cands[label].action;
+  out.n_terms.push_back(static_cast<std::int32_t>(state.expression().size()));
+  out.n_table.push_back(static_cast<std::int32_t>(state.table().size()));
+  out.n_actions.push_back(static_cast<std::int32_t>(cands.size()));
+  out.label.push_back(static_cast<std::int32_t>(label));
+  out.label_op.push_back(a.op);
+  out.label_seed.insert(out.label_seed.end(), a.seed.a.begin(), a.seed.a.begin() + n);
+  state.features(target, cands, out.features);
+}
+
 void append(ScrambleBatch& dst, const ScrambleBatch& src) {
   extend(dst.traj_index, src.traj_index);
   extend(dst.traj_sector, src.traj_sector);
@@ -168,14 +180,7 @@ void ScrambleGenerator::attempt(std::uint64_t seed, std::int64_t index, Scramble
       stuck = true;
       break;
     }
-    out.n_terms.push_back(static_cast<std::int32_t>(state.expression().size()));
-    out.n_table.push_back(static_cast<std::int32_t>(state.table().size()));
-    out.n_actions.push_back(static_cast<std::int32_t>(cands.size()));
-    out.label.push_back(label);
-    out.label_op.push_back(cands[label].action.op);
-    out.label_seed.insert(out.label_seed.end(), cands[label].action.seed.a.begin(),
-                            cands[label].action.seed.a.begin() + n);
-    state.features(*target, cands, out.features);
+    push_sample(out, state, *target, cands, static_cast<std::size_t>(label), n);
     state.apply(*target, cands[label]);
   }
   if (stuck || !(state.expression() == start)) {

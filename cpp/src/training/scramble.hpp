@@ -35,6 +35,11 @@ struct ScrambleBatch {
   FeatureRows features;
 };
 
+// One labelled sample (state, target, candidates, the label's index; n propagators) appended to
+// `out`: the layout every training sample has, scrambled or taken from the engine's paths.
+void push_sample(ScrambleBatch& out, const ReductionState& state, const Integral& target,
+                 const std::vector<Candidate>& cands, std::size_t label, int n);
+
 // Appends src's trajectories and samples to dst.
 void append(ScrambleBatch& dst, const ScrambleBatch& src);
 

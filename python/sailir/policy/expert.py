@@ -96,18 +96,8 @@ def expert_data(
     arrays, stats = _core.expert_samples(
         pf, integrals, rollouts, threads=threads, max_table_rows=max_table_rows
     )
-    for key in shards.FLOAT_KEYS:
-        arrays[key] = arrays[key].astype("float16")
-    data = shards.npz_bytes(arrays)
     out.mkdir(parents=True, exist_ok=True)
-    shards.write_atomic(out / "shard-00000.npz", data)
-    entry = {
-        "file": "shard-00000.npz",
-        "first": 0,
-        "count": len(integrals),
-        "stats": stats,
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
+    entry = shards.write_shard(out / "shard-00000.npz", arrays, 0, len(integrals), stats)
     shards.write_atomic(out / shards.META, json.dumps({**meta, "shards": [entry]}, indent=1).encode())
     return stats
 

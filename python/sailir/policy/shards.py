@@ -97,6 +97,16 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def write_shard(path: Path, arrays: dict[str, np.ndarray], first: int, count: int, stats: dict) -> dict:
+    """Writes one shard (feature rows as float16) and returns its entry for ``meta.json``."""
+    for key in FLOAT_KEYS:
+        arrays[key] = arrays[key].astype(np.float16, copy=False)
+    data = npz_bytes(arrays)
+    write_atomic(path, data)
+    sha = hashlib.sha256(data).hexdigest()
+    return {"file": path.name, "first": first, "count": count, "stats": stats, "sha256": sha}
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -146,15 +156,7 @@ def generate(
             stats = entry["stats"]
         else:
             arrays, stats = scramble(pf, seed, first, count, threads, opts)
-            data = npz_bytes(arrays)
-            write_atomic(out / name, data)
-            entry = {
-                "file": name,
-                "first": first,
-                "count": count,
-                "stats": stats,
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
+            entry = write_shard(out / name, arrays, first, count, stats)
         meta["shards"].append(entry)
         for k in totals:
             totals[k] += stats[k]
