@@ -133,6 +133,7 @@ def reduce(
     checkpoint: str | Path | None = None,
     symmetries: bool = True,
     ranking: str = "auto",
+    device: str = "auto",
 ) -> Reduction:
     """Reduce `integrals` (``"I[...]"`` strings) to master integrals.
 
@@ -152,7 +153,10 @@ def reduce(
 
     ``analytic=True`` gives exact coefficients, strings of rational functions of d and of every
     symbol that `point` does not fix; `max_probes` bounds the probes (NotConvergedError beyond).
-    `cluster` (a Dask scheduler address, needs the ``cluster`` extra) runs the probes there.
+    `cluster` (a Dask scheduler address, needs the ``cluster`` extra) runs the probes there;
+    otherwise `device` chooses where: ``"auto"`` (a usable CUDA GPU, else the CPU, with the reason
+    in ``stats["device_notice"]``), ``"cpu"`` or ``"cuda"`` (ValueError without a usable GPU);
+    ``stats["device"]`` says where they ran.
     ``record=True`` keeps the recording (``result.recording``, ``result.save_recording(path)``).
 
     Memory (sizes as ``"32M"`` or bytes; None keeps the engine's default): `memory_per_worker`
@@ -201,6 +205,7 @@ def reduce(
         memory=memory,
         symmetries=symmetries,
         ranking=ranking,
+        device=device,
         **kwargs,
     )
     return Reduction(data, recording)
@@ -216,10 +221,12 @@ def replay(
     threads: int | None = None,
     max_probes: int | None = None,
     cluster: str | None = None,
+    device: str = "auto",
 ) -> Reduction:
     """Replay a saved recording (``sailir-reduce --save-path``) or learned path at another prime
     and point, or exactly (``analytic=True``: rational functions of the symbols `point` leaves
-    free). Raises RecordingFileError for a corrupt file or one made for another family."""
+    free; `device` as in :func:`reduce`). Raises RecordingFileError for a corrupt file or one made
+    for another family."""
     from . import _core
 
     try:
@@ -234,7 +241,7 @@ def replay(
     kwargs = _engine_options(
         threads, max_probes, prime=prime, point=_point_text(point), analytic=analytic, replay=text
     )
-    data, _ = _core.reduce(family_file(family), [], runner=runner, **kwargs)
+    data, _ = _core.reduce(family_file(family), [], runner=runner, device=device, **kwargs)
     return Reduction(data)
 
 

@@ -101,6 +101,10 @@ options:
                        not apply; --point fixes symbols that stay numeric)
   --max-probes N       analytic: probe budget; not converging within it is an error (default
                        100000)
+  --device auto|cpu|cuda
+                       analytic: where probes run (default auto: a CUDA GPU when this build
+                       has CUDA support and one is usable, else the CPU, with a notice; cuda
+                       without a usable GPU is an error)
   --cluster ADDRESS    analytic: probes on a Dask scheduler; run the command as `sailir reduce`
                        (the Python front end holds the Dask client)
   --memo-memory SIZE   learned: memory for finished jobs' values (default 32M); beyond it they go
@@ -132,7 +136,8 @@ options:
                        every master lies in a unique sector)
   --threads N          threads (default 2; laporta: the check prime runs beside the first,
                        learned: worker threads running jobs; analytic: probes in parallel)
-  --progress / --quiet force / suppress progress lines on standard error
+  --progress / --quiet force / suppress progress lines on standard error (--quiet also
+                       notices)
   -h, --help           show this help
 exit status: 0 success, 1 internal error, 2 bad input (also a corrupt recording or one made for
   another family), 3 reduction not completed (also an unconverged reconstruction),
@@ -218,7 +223,7 @@ sailir::ReductionResult stamped(sailir::ReductionResult r) {
 struct Command {
   std::string family_spec = "trianglebox", prime_text, masters_file, format = "json", output, save_path, replay_file;
   std::vector<std::string> integrals;
-  bool auto_masters = false;
+  bool auto_masters = false, quiet = false;
   int progress = isatty(STDERR_FILENO) ? 1 : 0;
 };
 
@@ -279,7 +284,8 @@ bool parse_args(int argc, char** argv, Command& cmd, sailir::EngineOptions& opt)
     else if (name == "--no-symmetries") opt.symmetries = false;
     else if (name == "--threads") opt.threads = number(1, RequestLimits::max_threads);
     else if (name == "--progress") cmd.progress = 1;
-    else if (name == "--quiet") cmd.progress = 0;
+    else if (name == "--quiet") cmd.progress = 0, cmd.quiet = true;
+    else if (name == "--device") opt.device = parse_device(value());
     else if (arg.rfind("--", 0) == 0) throw BadInput("unknown option " + arg + " (see --help)");
     else cmd.integrals.push_back(arg);
   }
@@ -334,6 +340,7 @@ int run(int argc, char** argv) {
     };
     opt.learned.progress = learned_progress(t0);
   }
+  if (!cmd.quiet) opt.notice = [](const std::string& msg) { std::fprintf(stderr, "sailir-reduce: notice: %s\n", msg.c_str()); };
   if (cmd.replay_file.empty() && cmd.integrals.empty()) throw BadInput("no integral to reduce (see --help)");
   if (opt.method == "learned" && cmd.replay_file.empty()) {
     opt.learned.stop = &g_stop;

@@ -64,6 +64,8 @@ AnalyticOptions analytic_options(const EngineOptions& o) {
   a.max_probes = o.max_probes;
   a.progress = o.progress;
   a.runner = o.runner;
+  a.device = o.device;
+  a.notice = o.notice;
   return a;
 }
 
@@ -94,6 +96,10 @@ void require_targets(const std::vector<Integral>& given, const std::vector<Integ
 }  // namespace
 
 void check_options(const EngineOptions& o) {
+  if (o.device == Device::cuda) {  // asked for by name: refused at once, not after a reduction
+    std::string why;
+    if (cuda_device_name(why).empty()) throw DeviceUnavailable("--device cuda: " + why + "; use --device cpu or auto");
+  }
   if (o.method != "laporta" && o.method != "learned")
     throw std::invalid_argument("unknown method '" + o.method + "' (laporta, learned)");
   Policy::check_choice(o.policy, o.policy_seed);

@@ -39,12 +39,14 @@ struct EngineOptions {
   LearnedOptions learned;
   bool analytic = false;  // exact rational functions of d and the symbols `point` leaves free
   std::size_t max_probes = 100000;
-  ProbeRunner runner;   // analytic: runs batches of probes elsewhere (a Dask cluster); empty: threads
+  ProbeRunner runner;   // analytic: runs batches of probes elsewhere (a Dask cluster); empty: `device`
+  Device device = Device::automatic;  // analytic: where probes run (device/probe_device.hpp)
   bool record = false;  // keep the recording (EngineResult::recording), e.g. for --save-path
   // Masters related by sector symmetries (FamilyDef::symmetries) are eliminated, so the basis
   // has masters in unique sectors only (identities/symmetric_basis.hpp).
   bool symmetries = true;
   std::function<void(const std::string&)> progress;  // may be empty
+  std::function<void(const std::string&)> notice;    // one-line notices (the device fallback); may be empty
 };
 
 struct EngineResult {

@@ -154,6 +154,7 @@ std::string write_analytic_json(const FamilyDef& f, const AnalyticResult& r, con
   const RecordingSize& z = r.size;
   o << "\n  },\n  \"warnings\": [],\n  \"stats\": {\"probes\": " << r.probes << ", \"primes\": " << r.primes
     << ", \"probe_seconds\": " << json_stat(r.probe_seconds) << ", \"seconds_per_probe\": " << json_stat(r.seconds_per_probe)
+    << ", \"device\": " << json_string(r.device) << ", \"device_notice\": " << json_string(r.device_notice)
     << ", \"record_seconds\": " << json_stat(r.record_seconds) << ", \"equations\": " << z.equations
     << ", \"terms\": " << z.terms << ", \"multiply_adds\": " << z.multiply_adds << ", ";
   if (peak_rss_mb > 0) o << "\"peak_rss_mb\": " << std::round(peak_rss_mb * 10) / 10 << ", ";

@@ -26,7 +26,6 @@ constexpr std::string_view kFormat = "sailir-policy";
 constexpr std::string_view kFormatVersion = "1";
 constexpr std::string_view kArchitecture = "sailir-policy-net-1";
 constexpr std::string_view kPrefix = "sailir.";
-constexpr double kLayerNormEps = 1e-5;  // nn.LayerNorm's default, the epsilon of the exported graph
 constexpr int kChunk = 48;  // actions per pass: a chunk's intermediates (~36 KB at 50 terms) stay in cache
 // Below this many multiply-adds a batch runs on the calling thread: starting threads costs more.
 constexpr double kMinParallelMacs = 4e5;
@@ -34,12 +33,8 @@ constexpr double kMinParallelMacs = 4e5;
 // What scores the candidates: the network of a policy file, or an ablation baseline.
 enum class Kind { network, uniform, random };
 
-struct Config {
-  int target_dim = 0, term_dim = 0, table_dim = 0, action_dim = 0, ops = 0, width = 0, attention = 0;
-};
-
 // The flat JSON object of integers that export writes as sailir.config (PolicyConfig.to_dict).
-Config parse_config(std::string_view s, const std::string& origin) {
+PolicyConfig parse_config(std::string_view s, const std::string& origin) {
   auto bad = [&](const std::string& why) {
     return PolicyFileError("policy file " + origin + " has an unreadable sailir.config (" + why + ")");
   };
@@ -86,7 +81,7 @@ Config parse_config(std::string_view s, const std::string& origin) {
   }
   ws();
   if (i != s.size()) throw bad("trailing text");
-  Config c;
+  PolicyConfig c;
   const std::pair<const char*, int*> fields[] = {
       {"target_dim", &c.target_dim}, {"term_dim", &c.term_dim}, {"table_dim", &c.table_dim},
       {"action_dim", &c.action_dim}, {"ops", &c.ops},           {"width", &c.width},
@@ -160,32 +155,13 @@ struct Scratch {
 
 }  // namespace
 
-struct Policy::Impl {
+struct Policy::Impl : PolicyWeights {
   Kind kind = Kind::network;
   std::uint64_t seed = 0;  // random
   std::string origin;
   std::string content_hash;  // of the file's bytes
   std::map<std::string, std::string> meta;
   std::size_t params = 0;
-  Config cfg;
-  int wp = 0, ap = 0, ny = 0;  // padded width, padded attention, width of Y = [query | head action block]
-
-  // Weights stored for the kernels: transposed to [in, out] with out padded to kLane (zeros).
-  // Linear layers that are followed by another linear map are folded into it at load time
-  // (computed in double): means, keys/values and the query/head blocks read the first layer's
-  // ReLU output directly, which saves a width x width product per term and per action.
-  std::vector<float> target1_w, target1_b, target2_w, target2_b;  // target_enc
-  std::vector<float> term1_w, term1_b, term2_w, term2_b;          // term_enc (2: for the mean)
-  std::vector<float> table1_w, table1_b, table2_w, table2_b;      // table_enc
-  std::vector<float> kv_w, kv_b;        // [wp, 2ap]: key | value of term_enc.2's input
-  std::vector<float> ln_g, ln_b;        // state_norm
-  std::vector<float> state_w, state_b;  // [wp, wp]: head.0's state block; head.0.bias
-  std::vector<float> action1_w, action1_b;
-  std::vector<float> y_w, y_op;         // [wp, ny], [ops, ny]: query/sqrt(att) | head.0's action block
-  std::vector<float> ctx_w;             // [ap, wp]: head.0's context block
-  std::vector<float> out_w;             // [wp]: head.2
-  float out_b = 0.f;
-  std::vector<float> ctx_empty;         // [ap]: the context of a sample without terms (see Impl())
 
   Impl(std::string_view bytes, std::string origin_);
   Impl(Kind k, std::uint64_t seed_);  // an ablation baseline
@@ -600,6 +576,8 @@ const std::string& Policy::family_name() const {
 std::size_t Policy::parameters() const { return impl_->params; }
 
 bool Policy::is_ablation() const { return impl_->kind != Kind::network; }
+const PolicyWeights* Policy::weights() const { return is_ablation() ? nullptr : impl_.get(); }
+void Policy::validate(const PolicyBatch& batch) const { impl_->validate(batch); }
 
 void Policy::check_compatible(const FamilyContext& ctx, const std::string& family_name) const {
   if (is_ablation()) return;  // reads no features' meaning: fits any family
@@ -627,7 +605,7 @@ void Policy::check_compatible(const FamilyContext& ctx, const std::string& famil
     }
   // Implied by the above for a well-formed file; checked because the kernels rely on them.
   const FeatureDims d(ctx.n());
-  const Config& c = impl_->cfg;
+  const PolicyConfig& c = impl_->cfg;
   if (c.target_dim != d.target || c.term_dim != d.term || c.table_dim != d.table || c.action_dim != d.action ||
       c.ops != ctx.identities().size())
     throw PolicyMismatchError("policy " + origin + " has feature widths or a template count (" + std::to_string(c.ops) +

@@ -37,6 +37,33 @@ struct PolicyBatch {
   void add(const ReductionState& state, const Integral& target, const std::vector<Candidate>& cands);
 };
 
+// The network's shape (sailir.config) and its weights as the kernels read them: transposed to
+// [in, out] with out padded to a multiple of 16 (zeros). Linear layers that are followed by
+// another linear map are folded into it at load time (computed in double): means, keys/values
+// and the query/head blocks read the first layer's ReLU output directly, which saves a
+// width x width product per term and per action. Other backends (the batched forward,
+// policy/batched_forward.hpp, and its CUDA twin) read the same arrays.
+struct PolicyConfig {
+  int target_dim = 0, term_dim = 0, table_dim = 0, action_dim = 0, ops = 0, width = 0, attention = 0;
+};
+struct PolicyWeights {
+  PolicyConfig cfg;
+  int wp = 0, ap = 0, ny = 0;  // padded width, padded attention, width of Y = [query | head action block]
+  std::vector<float> target1_w, target1_b, target2_w, target2_b;  // target_enc
+  std::vector<float> term1_w, term1_b, term2_w, term2_b;          // term_enc (2: for the mean)
+  std::vector<float> table1_w, table1_b, table2_w, table2_b;      // table_enc
+  std::vector<float> kv_w, kv_b;        // [wp, 2ap]: key | value of term_enc.2's input
+  std::vector<float> ln_g, ln_b;        // state_norm
+  std::vector<float> state_w, state_b;  // [wp, wp]: head.0's state block; head.0.bias
+  std::vector<float> action1_w, action1_b;
+  std::vector<float> y_w, y_op;         // [wp, ny], [ops, ny]: query/sqrt(att) | head.0's action block
+  std::vector<float> ctx_w;             // [ap, wp]: head.0's context block
+  std::vector<float> out_w;             // [wp]: head.2
+  float out_b = 0.f;
+  std::vector<float> ctx_empty;         // [ap]: the context of a sample without terms
+};
+inline constexpr double kLayerNormEps = 1e-5;  // nn.LayerNorm's default, the epsilon of the exported graph
+
 class Policy {
  public:
   // Throws PolicyFileError with a one-line message naming `origin`.
@@ -83,6 +110,11 @@ class Policy {
   // policies fit every family and are not probed (uniform is constant on purpose).
   // `family_name`, when given, names the family in the message instead of "this family".
   void check_compatible(const FamilyContext& ctx, const std::string& family_name = {}) const;
+
+  // The network's weights; null for an ablation baseline.
+  const PolicyWeights* weights() const;
+  // Checks a batch's shape against the network (std::invalid_argument otherwise).
+  void validate(const PolicyBatch& batch) const;
 
   // Raw scores of every action of every sample, concatenated in batch order.
   void logits(const PolicyBatch& batch, std::vector<float>& out, int threads = 1) const;

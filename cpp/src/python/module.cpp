@@ -7,6 +7,7 @@
 #include <chrono>
 #include <random>
 
+#include "device/policy_device.hpp"
 #include "engine/engine.hpp"
 #include "scheduler/job_store.hpp"
 #include "family/family_source.hpp"
@@ -120,6 +121,8 @@ py::dict analytic_dict(const FamilyDef& f, const std::string& method, const Anal
   st["primes"] = r.primes;
   st["probe_seconds"] = r.probe_seconds;
   st["seconds_per_probe"] = r.seconds_per_probe;
+  st["device"] = r.device;
+  st["device_notice"] = r.device_notice;
   st["record_seconds"] = r.record_seconds;
   st["equations"] = r.size.equations;
   st["terms"] = r.size.terms;
@@ -178,12 +181,13 @@ py::tuple reduce(const std::string& family_file, const std::vector<std::string>&
                  int r_extra, int s_extra, const std::string& method, const std::string& policy,
                  std::optional<std::uint64_t> policy_seed, int beam_width, int threads, bool verify, bool analytic,
                  long long max_probes, bool record, const std::string& replay_text, const py::object& runner,
-                 const py::dict& memory, bool symmetries, const std::string& ranking) {
+                 const py::dict& memory, bool symmetries, const std::string& ranking, const std::string& device) {
   const Engine engine = Engine::load(family_file);
   EngineOptions o = engine_options(prime, point, masters, check, r_extra, s_extra, method, policy, policy_seed,
                                    beam_width, threads, verify, analytic, max_probes, record, memory);
   o.symmetries = symmetries;
   o.learned.beam.ranking = parse_beam_ranking(ranking);
+  o.device = parse_device(device);
   if (!runner.is_none())  // probes go to Python (a Dask cluster); it gets the GIL only for that
     o.runner = [runner](const std::string& rec, u64 p, const std::vector<std::vector<u64>>& points,
                         std::vector<std::vector<u64>>& values) {
@@ -518,7 +522,7 @@ int json_int(const std::string& json, const std::string& key) {
 // Seconds per logits() call for a batch of random features of the given sizes, built and timed
 // in C++ (mean over `repeats` calls after a warm-up).
 double policy_benchmark(const std::string& path, int states, int actions, int terms, int table_rows, int repeats,
-                        int threads) {
+                        int threads, const std::string& device) {
   if (states < 1 || actions < 0 || terms < 0 || table_rows < 0 || repeats < 1)
     throw std::invalid_argument("policy_benchmark: sizes must be >= 0 (states, repeats >= 1)");
   Policy policy = load_policy(path);
@@ -541,12 +545,59 @@ double policy_benchmark(const std::string& path, int states, int actions, int te
     b.table.push_back(table_rows);
     b.actions.push_back(actions);
   }
+  const bool tf32 = device == "cuda-tf32";
+  PolicyScorer scorer(policy, parse_device(tf32 ? "cuda" : device), threads,
+                      tf32 ? ScorePrecision::tf32 : ScorePrecision::fp32);
   py::gil_scoped_release release;
   std::vector<float> out;
-  for (int i = 0; i < 3; ++i) policy.logits(b, out, threads);
+  for (int i = 0; i < 3; ++i) scorer.logits(b, out);
   const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < repeats; ++i) policy.logits(b, out, threads);
+  for (int i = 0; i < repeats; ++i) scorer.logits(b, out);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
+}
+
+// Replays a recording at `probes` random points modulo the default prime on a device, timed in
+// C++ (best of `repeats`).
+py::dict probe_benchmark(const std::string& family_file, const std::string& recording_text, const std::string& device,
+                         std::size_t probes, int threads, int repeats) {
+  check_range("threads", threads, 1, RequestLimits::max_threads);
+  check_range("repeats", repeats, 1, 1000);
+  const FamilyDef family = load_family(family_file);
+  const Recording rec = Recording::parse(recording_text, family);
+  std::mt19937_64 rng(1);
+  std::vector<std::vector<u64>> points(probes, std::vector<u64>(family.symbols.size()));
+  for (auto& p : points)
+    for (u64& v : p) v = rng() % kDefaultPrime;
+  py::gil_scoped_release release;
+  ProbeDevice dev(parse_device(device), family, rec, threads, static_cast<std::uint32_t>(std::min<std::size_t>(probes, 65536)));
+  std::vector<std::vector<u64>> values;
+  double best = 1e300;
+  for (int i = 0; i < repeats; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    dev.replay(kDefaultPrime, points, values);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::size_t bad = 0;
+  for (auto& v : values) bad += v.empty();
+  py::gil_scoped_acquire gil;
+  py::dict d;
+  d["device"] = dev.description();
+  d["notice"] = dev.notice();
+  d["seconds"] = best;
+  d["probes"] = probes;
+  d["bad"] = bad;
+  d["multiply_adds"] = rec.size().multiply_adds;
+  return d;
+}
+
+py::dict device_status() {
+  std::string why;
+  const std::string name = cuda_device_name(why);
+  py::dict d;
+  d["cuda_built"] = cuda_built();
+  d["cuda_device"] = name;
+  d["why_not"] = why;
+  return d;
 }
 
 // `sailir evaluate` without torch: the policy ("" the family's shipped one, "uniform", "random"
@@ -624,6 +675,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("threads") = defaults.threads, py::arg("verify") = false, py::arg("analytic") = false,
         py::arg("max_probes") = defaults.max_probes, py::arg("record") = false, py::arg("replay") = "", py::arg("runner") = py::none(),
         py::arg("memory") = py::dict(), py::arg("symmetries") = defaults.symmetries, py::arg("ranking") = "auto",
+        py::arg("device") = "auto",
         "Reduce integrals through the engine's facade (or replay a recording's text): (result dict, recording text or None).");
   m.def("replay_points", &replay_points, py::arg("family_file"), py::arg("recording"), py::arg("prime"),
         py::arg("points"), py::arg("threads") = 1,
@@ -685,8 +737,14 @@ PYBIND11_MODULE(_core, m) {
   m.def("policy_check", &policy_check, py::arg("policy_path"), py::arg("family"),
         "Raises PolicyMismatchError unless the policy fits the family (hash, identities, features).");
   m.def("policy_benchmark", &policy_benchmark, py::arg("policy_path"), py::arg("states"), py::arg("actions"),
-        py::arg("terms"), py::arg("table_rows"), py::arg("repeats"), py::arg("threads") = 1,
-        "Seconds per policy evaluation of a random batch of the given sizes, timed in C++.");
+        py::arg("terms"), py::arg("table_rows"), py::arg("repeats"), py::arg("threads") = 1, py::arg("device") = "cpu",
+        "Seconds per policy evaluation of a random batch of the given sizes, timed in C++ (device: cpu, cuda or "
+        "cuda-tf32).");
+  m.def("probe_benchmark", &probe_benchmark, py::arg("family_file"), py::arg("recording"), py::arg("device"),
+        py::arg("probes"), py::arg("threads") = 1, py::arg("repeats") = 1,
+        "Replays a recording at `probes` random points on a device (cpu or cuda; cuda: up to `probes` lanes per "
+        "launch): the best of `repeats` timings, the device and the bad probes.");
+  m.def("device_status", &device_status, "Whether this build has CUDA support and which device it would use.");
   m.def("evaluate_policy", &evaluate_policy_dict, py::arg("family"), py::arg("policy") = "",
         py::arg("policy_seed") = std::nullopt, py::arg("seed") = 2026, py::arg("scrambles") = 1000,
         py::arg("threads") = 1, py::arg("min_steps") = 5, py::arg("max_steps") = 25, py::arg("max_dots") = 4,

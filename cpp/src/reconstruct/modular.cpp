@@ -12,7 +12,6 @@ namespace sailir::recon {
 
 namespace {
 
-constexpr std::size_t kBatchPoints = 2048;  // points per black-box call (several lines)
 constexpr int kCheckPoints = 2;             // random points checking each prime's result
 constexpr std::size_t kFunctionGrain = 16;  // functions per thread at least
 
@@ -216,7 +215,7 @@ ModularSummary reconstruct_modular(PrimeContext& ctx, std::span<const int> activ
   }
   for (std::size_t first = 0; first < plan.lines.size();) {
     std::size_t last = first, n = 0;
-    while (last < plan.lines.size() && n < kBatchPoints) n += static_cast<std::size_t>(plan.line_nodes[last++]);
+    while (last < plan.lines.size() && n < ctx.prober.batch_points()) n += static_cast<std::size_t>(plan.line_nodes[last++]);
     run_lines(ctx, g, first, last, active, fl);
     first = last;
   }

@@ -31,6 +31,7 @@ class Prober {
 
   int variables() const { return box_.variables; }
   int functions() const { return box_.functions; }
+  std::size_t batch_points() const { return std::max<std::size_t>(box_.batch_points, 1); }
   std::size_t probes_left() const { return opt_.max_probes - std::min(opt_.max_probes, stats_.probes); }
   // Throws BudgetExhausted unless n more probes fit the budget.
   void reserve(std::size_t n) const;

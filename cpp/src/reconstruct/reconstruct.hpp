@@ -37,6 +37,9 @@ struct Blackbox {
   std::function<void(u64 prime, const std::vector<std::vector<u64>>& points,
                      std::vector<std::vector<u64>>& values)>
       evaluate;
+  // Points per call the box works best with once the degrees are known (a GPU: two launches'
+  // worth); interpolation asks for whole lines up to about this many.
+  std::size_t batch_points = 2048;
 };
 
 struct ReconstructOptions {

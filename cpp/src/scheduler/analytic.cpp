@@ -107,11 +107,22 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
     return res;
   }
   std::string text;  // the recording as a runner elsewhere gets it
-  double busy_seconds = 0;  // replay time summed over threads: the cost on one core
+  double busy_seconds = 0;  // replay time summed over threads (the cost on one core), or the GPU's
+  std::unique_ptr<ProbeDevice> device;
+  if (!options.runner) {
+    device = std::make_unique<ProbeDevice>(options.device, family, rec, options.threads, options.max_lanes);
+    res.device = device->description();
+    res.device_notice = device->notice();
+    if (options.notice && !res.device_notice.empty()) options.notice(res.device_notice);
+    if (options.progress) options.progress("probes run on " + res.device);
+  } else {
+    res.device = "cluster";
+  }
   std::size_t probes_done = 0;
   Blackbox box;
   box.variables = static_cast<int>(res.symbols.size());
   box.functions = static_cast<int>(res.targets.size() * nm);
+  if (device) box.batch_points = device->preferred_batch();
   box.evaluate = [&](u64 prime, const std::vector<std::vector<u64>>& points, std::vector<std::vector<u64>>& values) {
     std::vector<u64> base;
     try {
@@ -129,7 +140,7 @@ AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& r
       for (std::size_t k = 0; k < slot.size(); ++k)
         if (slot[k] >= 0) full[i][k] = points[i][slot[k]];
     if (!options.runner) {
-      busy_seconds += replay_many(family, rec, prime, full, values, options.threads);
+      busy_seconds += device->replay(prime, full, values);
     } else {
       if (text.empty()) text = rec.to_text();
       options.runner(text, prime, full, values);

@@ -11,6 +11,7 @@
 #include "family/family_file.hpp"
 #include "family/point.hpp"
 #include "recording/recording.hpp"
+#include "device/probe_device.hpp"
 
 namespace sailir {
 
@@ -22,10 +23,13 @@ using ProbeRunner = std::function<void(const std::string& recording, u64 prime, 
 
 struct AnalyticOptions {
   int threads = 2;
-  ProbeRunner runner;  // empty: probes run here, on `threads` threads
+  ProbeRunner runner;  // empty: probes run here, on `device`
+  Device device = Device::automatic;
+  std::uint32_t max_lanes = 0;  // GPU lanes per launch (0: sized for the device)
   std::size_t max_probes = 100000;
   std::uint64_t seed = 1;
   std::function<void(const std::string&)> progress;  // may be empty
+  std::function<void(const std::string&)> notice;    // the device's fallback notice; may be empty
 };
 
 struct AnalyticResult {
@@ -36,7 +40,9 @@ struct AnalyticResult {
   std::size_t probes = 0;
   int primes = 0;
   double probe_seconds = 0, seconds = 0;
-  double seconds_per_probe = 0;  // replay time on one core per probe (0 when probes ran elsewhere)
+  double seconds_per_probe = 0;  // replay time on one core per probe, or the GPU's per probe (0 when probes ran elsewhere)
+  std::string device;            // where probes ran: "cpu", "cuda (NAME)" or "cluster"
+  std::string device_notice;     // why auto chose the CPU ("" otherwise)
   double record_seconds = 0;     // finding and recording the reduction (the caller's)
   RecordingSize size;
 };
