@@ -271,6 +271,7 @@ def sectors(
     point: str | dict[str, object] | None = None,
     masters: Iterable[str] | str | Path | None = None,
     symmetries: bool = True,
+    memory_limit: str | int | None = None,
 ) -> dict:
     """Nonzero sectors (ids) and master integrals (power lists) of a family, as found by the
     engine's IBP-based zero-sector test and Laporta master finding, with the ``point`` they were
@@ -281,8 +282,9 @@ def sectors(
     one, ``mappings`` the others (``sector``, ``target``, ``lines``: line -> line). ``masters``
     lie in unique sectors only, related masters eliminated (``symmetries=False`` keeps them, as
     ``masters_without_symmetries`` always does). ``masters_upper_bound`` is true where reducing
-    the masters' images fully would pass 2 GB, so the relations were reduced modulo subsectors:
-    a reduction may then end on fewer masters."""
+    the masters' images fully would pass `memory_limit` (default 2 GB, e.g. ``"16G"``; at most 75%
+    of the memory available), so the relations were reduced modulo subsectors: a reduction may
+    then end on fewer masters."""
     from . import _core
 
     return _core.sectors(
@@ -291,4 +293,5 @@ def sectors(
         point=_point_text(point),
         masters=_master_list(masters),
         symmetries=symmetries,
+        memory_limit="" if memory_limit is None else str(memory_limit),
     )

@@ -30,7 +30,9 @@ def _cmd_family(args: argparse.Namespace) -> int:
     from .identities import derive_identities
 
     fam = load_family(args.spec)
-    info = sectors(args.spec, point=args.point, symmetries=not args.no_symmetries)
+    info = sectors(
+        args.spec, point=args.point, symmetries=not args.no_symmetries, memory_limit=args.memory_limit
+    )
     if args.format == "json":
         keys = ("masters", "masters_upper_bound", "nonzero_sectors", "unique_sectors", "mappings", "point")
         keys += ("basis_checked",)
@@ -60,7 +62,7 @@ def _cmd_family(args: argparse.Namespace) -> int:
     if info.get("masters_upper_bound"):
         checked += (
             "; at most this many: the symmetry relations were reduced modulo subsectors, since"
-            " reducing the masters' images fully would pass the listing's memory budget"
+            " reducing the masters' images fully would pass the listing's memory budget (--memory-limit)"
         )
     print(f"masters ({len(info['masters'])}){checked}:")
     for m in info["masters"]:
@@ -226,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     fam.add_argument("--format", choices=["text", "json"], default="text")
     fam.add_argument(
         "--no-symmetries", action="store_true", help="list the masters that sector symmetries relate too"
+    )
+    fam.add_argument(
+        "--memory-limit",
+        default=None,
+        help="memory for reducing the masters' images under the symmetries, e.g. 16G (default 2G); beyond it"
+        " the count is an upper bound",
     )
     from .kira_job import add_arguments as kira_arguments
 

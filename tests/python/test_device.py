@@ -81,3 +81,12 @@ def test_probe_benchmark_hook_counts_probes(tmp_path: Path) -> None:
     assert out["device"] == "cpu" and out["probes"] == 64 and out["bad"] == 0 and out["seconds"] > 0
     auto = _core.probe_benchmark(sailir.family_file("trianglebox"), text, "auto", 8)
     assert auto["device"].startswith("cuda (") if GPU else auto["notice"]
+
+
+def test_learned_steps_go_through_the_batching_stage() -> None:
+    """On the CPU every scored beam step is its own pass (the stage never waits there)."""
+    r = run("--method", "learned", "--threads", "2", "--ranking", "both", "I[1,1,1,1,1,1,-2]")
+    assert r.returncode == 0, r.stderr
+    st = json.loads(r.stdout)["stats"]
+    assert st["policy_calls"] > 0 and st["policy_passes"] == st["policy_calls"]
+    assert st["policy_batch_max"] == 1

@@ -58,6 +58,12 @@ void apply_symmetric(SymmetricBasis& basis, std::size_t targets, const std::vect
                            "(--no-symmetries keeps it)");
 }
 
+LearnedOptions learned_options(const EngineOptions& o) {
+  LearnedOptions l = o.learned;
+  l.policy_device = o.device;
+  return l;
+}
+
 AnalyticOptions analytic_options(const EngineOptions& o) {
   AnalyticOptions a;
   a.threads = o.threads;
@@ -125,7 +131,8 @@ std::vector<Integral> plan_kept(SymmetricBasis& basis, std::size_t masters, cons
 
 }  // namespace
 
-UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point) {
+UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point,
+                             std::size_t memory) {
   SymmetricBasis basis(family, reducer.masters());
   if (basis.empty()) return {reducer.masters(), false};
   const nmod_t mod{reducer.prime()};
@@ -136,7 +143,7 @@ UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, c
   // subsector; where it would pass the listing's budget (a three-loop family went past 8 GB),
   // the images are reduced modulo subsectors instead, one system per sector: an upper bound.
   LaportaOptions bounded;
-  bounded.memory_limit = std::min<std::size_t>(default_memory_limit(), kListingMemory);
+  bounded.memory_limit = std::min<std::size_t>(default_memory_limit(), memory);
   bounded.memory_limit_note = " (reducing the masters' images under the sector symmetries)";
   try {
     return {plan_kept(basis, nm, values, mod, reducer.reduce(basis.extra_integrals(), bounded)), false};
@@ -263,7 +270,7 @@ EngineResult Engine::reduce_plain(const ReductionRequest& req, const EngineOptio
     if (o.record) out.recording = record_laporta(family_, generic_point(), req.prime, req.preferred, req.targets, req.options).recording;
     return out;
   }
-  LearnedResult lr = reduce_learned(family_, req, PolicyRef(o, family_), o.learned);
+  LearnedResult lr = reduce_learned(family_, req, PolicyRef(o, family_), learned_options(o));
   out.numeric = learned_output(lr, o.learned.verify);
   if (o.learned.verify) out.verified = lr.verified;
   out.verify_error = lr.verify_error;
@@ -278,7 +285,7 @@ RecordedReduction Engine::record(const ReductionRequest& req, const EngineOption
     return record_laporta(family_, req.point, req.prime, req.preferred, req.targets, req.options);
   ReductionRequest quiet = req;
   quiet.check = false;  // the reconstruction checks every coefficient at fresh probes and primes
-  LearnedResult lr = reduce_learned(family_, quiet, PolicyRef(o, family_), o.learned);
+  LearnedResult lr = reduce_learned(family_, quiet, PolicyRef(o, family_), learned_options(o));
   return record_path(family_, req.point, req.prime, lr.path);
 }
 

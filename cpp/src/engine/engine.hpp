@@ -68,9 +68,11 @@ struct UniqueMasters {
   std::vector<Integral> masters;
   bool upper_bound = false;  // relations reduced modulo subsectors: a full one may eliminate more
 };
-// Memory the listing's full reduction of the images may use before it falls back.
+// Memory the listing's full reduction of the images may use before it falls back (default;
+// `memory` overrides it, capped by the machine's share, default_memory_limit()).
 inline constexpr std::size_t kListingMemory = std::size_t{2} << 30;
-UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point);
+UniqueMasters unique_masters(const FamilyDef& family, LaportaReducer& reducer, const NumericPoint& point,
+                             std::size_t memory = kListingMemory);
 
 class Engine {
  public:

@@ -499,6 +499,18 @@ void PolicyBatch::clear() {
   actions.clear();
 }
 
+void PolicyBatch::append(const PolicyBatch& o) {
+  auto cat = [](auto& a, const auto& b) { a.insert(a.end(), b.begin(), b.end()); };
+  cat(rows.target, o.rows.target);
+  cat(rows.terms, o.rows.terms);
+  cat(rows.table, o.rows.table);
+  cat(rows.actions, o.rows.actions);
+  cat(rows.ops, o.rows.ops);
+  cat(terms, o.terms);
+  cat(table, o.table);
+  cat(actions, o.actions);
+}
+
 void PolicyBatch::add(const ReductionState& state, const Integral& target, const std::vector<Candidate>& cands) {
   state.features(target, cands, rows);
   terms.push_back(static_cast<int>(state.expression().size()));
@@ -672,8 +684,12 @@ void Policy::logits(const PolicyBatch& batch, std::vector<float>& out, int threa
 
 void Policy::log_probs(const PolicyBatch& batch, std::vector<float>& out, int threads) const {
   logits(batch, out, threads);
+  normalize(batch.actions, out);
+}
+
+void Policy::normalize(const std::vector<int>& actions, std::vector<float>& out) {
   std::size_t at = 0;
-  for (int n : batch.actions) {
+  for (int n : actions) {
     float* x = out.data() + at;
     at += static_cast<std::size_t>(n);
     if (n == 0) continue;

@@ -35,6 +35,7 @@ struct PolicyBatch {
   std::size_t samples() const { return actions.size(); }
   std::size_t total_actions() const { return rows.ops.size(); }
   void add(const ReductionState& state, const Integral& target, const std::vector<Candidate>& cands);
+  void append(const PolicyBatch& other);  // other's samples after these
 };
 
 // The network's shape (sailir.config) and its weights as the kernels read them: transposed to
@@ -120,6 +121,8 @@ class Policy {
   void logits(const PolicyBatch& batch, std::vector<float>& out, int threads = 1) const;
   // log-softmax of the scores within each sample.
   void log_probs(const PolicyBatch& batch, std::vector<float>& out, int threads = 1) const;
+  // The same normalization of raw scores in place, samples of `actions` scores each.
+  static void normalize(const std::vector<int>& actions, std::vector<float>& out);
 
  private:
   struct Impl;

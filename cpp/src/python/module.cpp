@@ -242,7 +242,8 @@ py::list sector_mappings(const FamilyDef& family) {
 }
 
 py::dict sectors(const std::string& family_file, std::uint64_t prime, const std::string& point,
-                 const std::optional<std::vector<std::string>>& masters, bool symmetries) {
+                 const std::optional<std::vector<std::string>>& masters, bool symmetries,
+                 const std::string& memory_limit) {
   FamilyDef family = load_family(family_file);
   const NumericPoint pt = resolve_point(family, point);
   LaportaReducer reducer(family, pt, prime, masters ? parse_all(*masters, family) : std::vector<Integral>{});
@@ -263,7 +264,9 @@ py::dict sectors(const std::string& family_file, std::uint64_t prime, const std:
   reducer.check_basis();  // throws DependentBasisError (an UnreducedError) naming the master
   d["basis_checked"] = true;
   d["masters_without_symmetries"] = powers(reducer.masters(), family.n);
-  UniqueMasters kept = symmetries ? unique_masters(family, reducer, pt) : UniqueMasters{reducer.masters(), false};
+  const std::size_t listing = memory_limit.empty() ? kListingMemory : parse_size(memory_limit);
+  UniqueMasters kept =
+      symmetries ? unique_masters(family, reducer, pt, listing) : UniqueMasters{reducer.masters(), false};
   d["masters"] = powers(kept.masters, family.n);
   d["masters_upper_bound"] = kept.upper_bound;
   return d;
@@ -685,7 +688,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("integral_list", &integral_list, py::arg("text"),
         "The integrals written in a list or master file (one per line with # comments, or a Mathematica list).");
   m.def("sectors", &sectors, py::arg("family_file"), py::arg("prime") = kDefaultPrime, py::arg("point") = "",
-        py::arg("masters") = std::nullopt, py::arg("symmetries") = true,
+        py::arg("masters") = std::nullopt, py::arg("symmetries") = true, py::arg("memory_limit") = "",
         "Nonzero and unique sectors, sector mappings and master integrals of a family.");
   py::class_<PolicyFamily, std::shared_ptr<PolicyFamily>>(m, "PolicyFamily",
                                                          "A family at one prime and point, prepared for policies.")

@@ -9,8 +9,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "device/policy_device.hpp"
 #include "laporta/laporta.hpp"
 #include "scheduler/job_store.hpp"
+#include "scheduler/score_batcher.hpp"
 
 namespace sailir {
 
@@ -73,7 +75,9 @@ class JobScheduler {
   JobScheduler(const FamilyDef& family, const ReductionRequest& req, const FamilyContext& ctx, const Policy& policy,
                const LearnedOptions& opt, JobStore* store)
       : ctx_(ctx), policy_(policy), opt_(opt), fallback_(family, req), memo_meter_(new_meter(opt.memo_memory)),
-        store_(store) {
+        store_(store),
+        scorer_(policy, opt.policy_device == Device::cuda ? Device::cuda : Device::cpu, 1),
+        batcher_([this](const PolicyBatch& b, std::vector<float>& out) { scorer_.logits(b, out); }, scorer_.on_gpu()) {
     if (store_) resume();
     const int workers = std::max(1, req.threads);
     carried_.resize(static_cast<std::size_t>(workers));
@@ -136,6 +140,9 @@ class JobScheduler {
     st.memo_peak_bytes = memo_meter_->high_water();
     st.resumed_jobs = resumed_;
     st.spilled_values = spilled_;
+    const ScoreBatchStats b = batcher_.stats();
+    st.policy_passes = b.passes;
+    st.policy_batch_max = b.largest;
     return st;
   }
   // Job values and the targets' expressions are charged here, not to the workers.
@@ -333,6 +340,7 @@ class JobScheduler {
     BeamOptions beam = opt_.beam;
     beam.meter = &meter;
     beam.stop = opt_.stop;
+    beam.logits = [this](const PolicyBatch& b, std::vector<float>& out) { batcher_.logits(b, out); };
     LearnedStats local;
     ++local.jobs;
     std::string why;
@@ -439,6 +447,8 @@ class JobScheduler {
   std::vector<MemoryMeter*> meters_;  // per worker
   MemoryMeter* memo_meter_;
   JobStore* store_;  // the checkpoint, or the memo's temporary overflow, or null
+  PolicyScorer scorer_;  // the CPU runtime, or the GPU under --device cuda
+  ScoreBatcher batcher_;
   struct TemporaryStore {
     TemporaryDirectory dir;
     JobStore store;
@@ -677,6 +687,8 @@ ReductionResult learned_output(const LearnedResult& learned, bool verify_request
                     {"fallbacks", double(st.fallbacks)},
                     {"beam_steps", double(st.beam_steps)},
                     {"policy_calls", double(st.policy_calls)},
+                    {"policy_passes", double(st.policy_passes)},
+                    {"policy_batch_max", double(st.policy_batch_max)},
                     {"states_expanded", double(st.states_expanded)},
                     {"path_steps", double(st.path_steps)},
                     {"worker_peak_mb", double(st.worker_peak_bytes) / (1 << 20)},

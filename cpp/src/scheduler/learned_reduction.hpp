@@ -16,6 +16,7 @@
 #include "laporta/checked_reduction.hpp"
 #include "policy/policy.hpp"
 #include "scheduler/reduction_path.hpp"
+#include "device/device.hpp"
 #include "search/beam_search.hpp"
 
 namespace sailir {
@@ -51,6 +52,10 @@ struct LearnedOptions {
   // abandoned, finished ones are already in the checkpoint.
   const std::atomic<bool>* stop = nullptr;
   std::function<void(const LearnedProgress&)> progress;  // may be empty; called from one thread
+  // Where the policy scores beam steps: cuda scores every worker's steps on the GPU, one pass
+  // for all that wait (scheduler/score_batcher.hpp); auto and cpu score on the CPU, where a
+  // width-1 step (one sample) is too small to pay for a GPU pass.
+  Device policy_device = Device::cpu;
 };
 
 struct LearnedStats {
@@ -64,6 +69,8 @@ struct LearnedStats {
   std::size_t resumed_jobs = 0, spilled_values = 0;  // jobs taken from the checkpoint; values sent to disk
   std::size_t predicted_peak_bytes = 0;  // base + threads x budget + memo budget (0: no budget)
   std::size_t search_peak_bytes = 0;     // the process's peak resident memory when the search ended
+  // The batching stage: forward passes, and the most beam steps one pass scored.
+  std::size_t policy_passes = 0, policy_batch_max = 0;
 };
 
 struct LearnedResult {

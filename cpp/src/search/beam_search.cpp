@@ -367,7 +367,12 @@ JobOutcome beam_reduce(const FamilyContext& ctx, const Policy& policy, const Int
       }
       flush(children.back().expansion);
       if (!in_batch.empty()) {
-        policy.log_probs(batch, scores);
+        if (opt.logits) {
+          opt.logits(batch, scores);
+          Policy::normalize(batch.actions, scores);
+        } else {
+          policy.log_probs(batch, scores);
+        }
         ++out.stats.policy_calls;
         for (std::size_t k = 0; k < in_batch.size(); ++k) {
           Child& c = children[in_batch[k]];

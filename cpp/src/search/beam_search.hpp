@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ struct BeamOptions {
   // exceeds the budget fails with JobFailure::memory.
   MemoryMeter* meter = nullptr;
   const std::atomic<bool>* stop = nullptr;  // set: the search ends at its next step (interrupted)
+  // Raw policy scores of a step's batch, when set: a stage that scores several workers' steps in
+  // one forward pass (scheduler/score_batcher.hpp). Unset: the policy scores it here.
+  std::function<void(const PolicyBatch&, std::vector<float>&)> logits;
 };
 
 // One applied identity: template `action.op` at `action.seed`, solved for `target`.
