@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <mutex>
 #include <thread>
 #include <stdexcept>
 #include <string>
@@ -181,16 +183,31 @@ void ProbeReplayer::run(std::size_t count,
     s.count = std::min<std::size_t>(m.lanes, count - first);
     const LaneInputsView in{m.lanes, s.mod.ptr, s.affine.ptr, s.powers.ptr};
     std::atomic<std::uint32_t> next{0};
+    std::mutex failed_mu;
+    std::exception_ptr failed;  // a packer's exception, rethrown here once all have stopped
     auto packer = [&] {
-      for (std::uint32_t lane; (lane = next++) < s.count;) {
-        s.packed.ptr[lane] = pack(first + lane, in, lane) ? 1 : 0;
-        if (!s.packed.ptr[lane]) s.mod.ptr[lane] = idle;
+      try {
+        for (std::uint32_t lane; (lane = next++) < s.count;) {
+          s.packed.ptr[lane] = pack(first + lane, in, lane) ? 1 : 0;
+          if (!s.packed.ptr[lane]) s.mod.ptr[lane] = idle;
+        }
+      } catch (...) {
+        std::lock_guard lock(failed_mu);
+        failed = std::current_exception();
+        next = static_cast<std::uint32_t>(s.count);
       }
     };
     {
       std::vector<std::jthread> pool;
       for (int t = 1; t < std::min<int>(host_threads, static_cast<int>(s.count)); ++t) pool.emplace_back(packer);
       packer();
+    }
+    if (failed) {  // drop the chunks in flight, so that a later run starts clean
+      for (auto& other : m.streams) {
+        cudaStreamSynchronize(other->stream);
+        other->count = 0;
+      }
+      std::rethrow_exception(failed);
     }
     m.launch(s);
   }

@@ -4,7 +4,9 @@
 Probes: the recording of the hardest benchmark integral, I[2,2,3,3,1,2,-7] (Laporta, about 24 M
 multiply-adds per probe), replayed at random points. The CPU uses every core (--threads, default
 all) and is timed on at most --cpu-probes probes per batch size: its rate does not depend on the
-batch. The GPU takes each batch size as its lanes per launch (capped by its memory).
+batch. `cpu_lanes` runs the GPU's lane code on the same CPU threads (Montgomery arithmetic, no
+branches): the price of lanes that stay in step. The GPU takes each batch size as its lanes per
+launch (capped by its memory).
 
 Policy scores: the shipped triangle-box policy on random ragged batches of `states` samples x
 150 actions (50 terms, 8 table rows each), on the CPU runtime (all cores) and on the GPU in fp32
@@ -50,7 +52,13 @@ def probe_rates(text: str, batches: list[int], threads: int, cpu_cap: int, gpu: 
     for b in batches:
         n = min(b, cpu_cap)
         cpu = _core.probe_benchmark(fam, text, "cpu", n, threads=threads)
-        row = {"batch": b, "cpu_probes": n, "cpu_per_second": n / cpu["seconds"]}
+        lanes = _core.probe_benchmark(fam, text, "cpu-lanes", n, threads=threads)
+        row = {
+            "batch": b,
+            "cpu_probes": n,
+            "cpu_per_second": n / cpu["seconds"],
+            "cpu_lanes_per_second": n / lanes["seconds"],  # the GPU's code on the CPU
+        }
         if gpu:
             g = _core.probe_benchmark(fam, text, "cuda", b, threads=threads, repeats=2)
             row |= {"gpu_per_second": b / g["seconds"], "gpu_bad": g["bad"], "device": g["device"]}

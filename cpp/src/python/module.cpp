@@ -4,10 +4,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
+#include <thread>
 
 #include "device/policy_device.hpp"
+#include "recording/lane_program.hpp"
 #include "engine/engine.hpp"
 #include "scheduler/job_store.hpp"
 #include "family/family_source.hpp"
@@ -559,6 +562,23 @@ double policy_benchmark(const std::string& path, int states, int actions, int te
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
 }
 
+// The lane program (the GPU's code) on CPU threads, one LaneReplayer each.
+void replay_lanes_cpu(const FamilyDef& family, const Recording& rec, const std::vector<std::vector<u64>>& points,
+                      std::vector<std::vector<u64>>& values, int threads) {
+  const std::optional<LaneProgram> prog = compile_lanes(family, rec);
+  if (!prog) throw std::invalid_argument("the recording's identities are not affine in the seed powers");
+  values.assign(points.size(), {});
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    LaneReplayer lanes(family, *prog);
+    for (std::size_t i; (i = next++) < points.size();)
+      if (!lanes.run(kDefaultPrime, points[i], values[i])) values[i].clear();
+  };
+  std::vector<std::jthread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+}
+
 // Replays a recording at `probes` random points modulo the default prime on a device, timed in
 // C++ (best of `repeats`).
 py::dict probe_benchmark(const std::string& family_file, const std::string& recording_text, const std::string& device,
@@ -572,12 +592,17 @@ py::dict probe_benchmark(const std::string& family_file, const std::string& reco
   for (auto& p : points)
     for (u64& v : p) v = rng() % kDefaultPrime;
   py::gil_scoped_release release;
-  ProbeDevice dev(parse_device(device), family, rec, threads, static_cast<std::uint32_t>(std::min<std::size_t>(probes, 65536)));
+  const bool lanes = device == "cpu-lanes";  // the GPU's lane code, run on the CPU's threads
+  ProbeDevice dev(lanes ? Device::cpu : parse_device(device), family, rec, threads,
+                  static_cast<std::uint32_t>(std::min<std::size_t>(probes, 65536)));
   std::vector<std::vector<u64>> values;
   double best = 1e300;
   for (int i = 0; i < repeats; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    dev.replay(kDefaultPrime, points, values);
+    if (lanes)
+      replay_lanes_cpu(family, rec, points, values, threads);
+    else
+      dev.replay(kDefaultPrime, points, values);
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::size_t bad = 0;
@@ -745,8 +770,8 @@ PYBIND11_MODULE(_core, m) {
         "cuda-tf32).");
   m.def("probe_benchmark", &probe_benchmark, py::arg("family_file"), py::arg("recording"), py::arg("device"),
         py::arg("probes"), py::arg("threads") = 1, py::arg("repeats") = 1,
-        "Replays a recording at `probes` random points on a device (cpu or cuda; cuda: up to `probes` lanes per "
-        "launch): the best of `repeats` timings, the device and the bad probes.");
+        "Replays a recording at `probes` random points on a device (cpu, cuda, or cpu-lanes: the GPU's lane code on "
+        "the CPU; cuda: up to `probes` lanes per launch): the best of `repeats` timings, the device and the bad probes.");
   m.def("device_status", &device_status, "Whether this build has CUDA support and which device it would use.");
   m.def("evaluate_policy", &evaluate_policy_dict, py::arg("family"), py::arg("policy") = "",
         py::arg("policy_seed") = std::nullopt, py::arg("seed") = 2026, py::arg("scrambles") = 1000,
