@@ -64,6 +64,16 @@ LearnedOptions learned_options(const EngineOptions& o) {
   return l;
 }
 
+// A reduction onto an automatic basis fixed before it started (sector symmetries plan on it) may
+// fail where masters with two numerator powers are needed: the reducer would have found them by
+// itself (LaportaReducer::reduce), so the request is planned again on those.
+bool deeper_masters_may_help(const SymmetricBasis* basis, const ReductionRequest& given, const UnreducedError& e) {
+  return basis && given.preferred.empty() && !dynamic_cast<const DependentBasisError*>(&e);
+}
+std::string deeper_masters_note(const UnreducedError& e) {
+  return std::string("masters found up to two numerator powers: with one, ") + e.what();
+}
+
 AnalyticOptions analytic_options(const EngineOptions& o) {
   AnalyticOptions a;
   a.threads = o.threads;
@@ -201,7 +211,7 @@ EngineResult Engine::reduce(const std::vector<std::string>& integrals, const Eng
 // With symmetries: the masters a plain reduction ends on (found here first), and the request
 // extended by the images the relations among them need. Null when no symmetry relates them.
 std::unique_ptr<SymmetricBasis> Engine::symmetric_request(ReductionRequest& req, const EngineOptions& o,
-                                                          const std::vector<Integral>* masters) const {
+                                                          const std::vector<Integral>* masters, bool deeper) const {
   if (!o.symmetries || family_.symmetries.empty()) return nullptr;
   std::vector<Integral> basis_masters;
   if (masters) {
@@ -209,6 +219,7 @@ std::unique_ptr<SymmetricBasis> Engine::symmetric_request(ReductionRequest& req,
   } else {
     // At a check prime: an unlucky user prime (a rank drop) is the reduction's to detect and settle.
     LaportaReducer finder(family_, req.point, next_check_prime(req.prime, 0), req.preferred);
+    if (deeper) finder.deepen_masters();
     basis_masters = finder.masters();
   }
   auto basis = std::make_unique<SymmetricBasis>(family_, basis_masters);
@@ -223,7 +234,16 @@ std::unique_ptr<SymmetricBasis> Engine::symmetric_request(ReductionRequest& req,
 EngineResult Engine::reduce_numeric(const ReductionRequest& given, const EngineOptions& o) const {
   ReductionRequest req = given;
   std::unique_ptr<SymmetricBasis> basis = symmetric_request(req, o, nullptr);
-  EngineResult out = reduce_with_extras(req, given.targets.size(), o);
+  EngineResult out;
+  try {
+    out = reduce_with_extras(req, given.targets.size(), o);
+  } catch (const UnreducedError& e) {
+    if (!deeper_masters_may_help(basis.get(), given, e)) throw;
+    req = given;
+    basis = symmetric_request(req, o, nullptr, true);
+    out = reduce_with_extras(req, given.targets.size(), o);
+    out.numeric.warnings.push_back(deeper_masters_note(e));
+  }
   if (basis && out.numeric.masters != req.preferred) {  // deeper masters were needed: plan again on them
     req = given;
     req.preferred = out.numeric.masters;
@@ -294,8 +314,18 @@ EngineResult Engine::reduce_analytic(const ReductionRequest& given, const Engine
   out.method = o.method;
   const auto t0 = Clock::now();
   ReductionRequest req = given;
-  const bool symmetric = symmetric_request(req, o, nullptr) != nullptr;
-  RecordedReduction rr = record(req, o);
+  std::unique_ptr<SymmetricBasis> basis = symmetric_request(req, o, nullptr);
+  const bool symmetric = basis != nullptr;
+  RecordedReduction rr;
+  try {
+    rr = record(req, o);
+  } catch (const UnreducedError& e) {
+    if (!deeper_masters_may_help(basis.get(), given, e)) throw;
+    if (o.progress) o.progress(std::string(e.what()) + "; finding masters with more numerator powers");
+    req = given;
+    basis = symmetric_request(req, o, nullptr, true);
+    rr = record(req, o);
+  }
   if (symmetric) rr.recording.user_targets = given.targets.size();
   const double record_seconds = since(t0);
   if (o.progress) {

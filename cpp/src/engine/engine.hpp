@@ -97,7 +97,8 @@ class Engine {
   EngineResult reduce_plain(const ReductionRequest& req, const EngineOptions& options) const;
   EngineResult reduce_with_extras(const ReductionRequest& req, std::size_t targets, const EngineOptions& options) const;
   std::unique_ptr<SymmetricBasis> symmetric_request(ReductionRequest& req, const EngineOptions& options,
-                                                    const std::vector<Integral>* masters) const;
+                                                    const std::vector<Integral>* masters,
+                                                    bool deeper = false) const;
   EngineResult reduce_analytic(const ReductionRequest& req, const EngineOptions& options) const;
   RecordedReduction record(const ReductionRequest& req, const EngineOptions& options) const;
   NumericPoint generic_point() const;

@@ -79,6 +79,10 @@ class LaportaReducer {
   // lower masters. Throws DependentBasisError naming it.
   void check_basis();
 
+  // Finds the masters afresh up to two numerator powers, as a failed reduce() does by itself: for
+  // a caller that fixes the basis before reducing (sector symmetries).
+  void deepen_masters() { restart_with_deeper_masters(); }
+
   // Coefficients of each target over masters() (index into it). Throws UnreducedError.
   std::vector<std::vector<std::pair<int, u64>>> reduce(const std::vector<Integral>& targets, const LaportaOptions& opt);
 

@@ -252,4 +252,11 @@ Recording Recorder::compile(const std::vector<char>& keep, const std::vector<std
   return rec;
 }
 
+std::vector<Recorder::Equation> bottom_up(const Recorder& recorder, std::vector<Recorder::Equation> equations,
+                                          const LaportaOrder& order) {
+  for (auto& e : equations) e.lead = recorder.highest(e.templ, e.seed);
+  std::stable_sort(equations.begin(), equations.end(), [&](auto& x, auto& y) { return order.less(x.lead, y.lead); });
+  return equations;
+}
+
 }  // namespace sailir
