@@ -5,42 +5,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "device_memory.cuh"
 #include "policy/batched_forward.hpp"
 #include "policy_forward.cuh"
 
 namespace sailir::cuda {
 
 namespace {
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
-}
-
-// A device array that keeps its storage between batches and grows when a batch needs more.
-template <class T>
-struct Buffer {
-  T* ptr = nullptr;
-  std::size_t size = 0;
-  Buffer() = default;
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { cudaFree(ptr); }
-  T* reserve(std::size_t n) {
-    n = std::max<std::size_t>(n, 1);
-    if (n > size) {
-      cudaFree(ptr);
-      ptr = nullptr;
-      check(cudaMalloc(&ptr, n * sizeof(T)), "malloc");
-      size = n;
-    }
-    return ptr;
-  }
-  T* upload(const std::vector<T>& v) {
-    reserve(std::max<std::size_t>(v.size(), 1));
-    if (!v.empty()) check(cudaMemcpy(ptr, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice), "upload");
-    return ptr;
-  }
-};
 
 constexpr int kTile = 16;
 
@@ -134,12 +105,12 @@ struct PolicyForward::Impl {
   const PolicyWeights& w;
   Precision precision;
   // Weights, uploaded once.
-  Buffer<float> target1_w, target1_b, target2_w, target2_b, term1_w, term1_b, term2_w, term2_b, table1_w, table1_b,
+  DeviceArray<float> target1_w, target1_b, target2_w, target2_b, term1_w, term1_b, term2_w, term2_b, table1_w, table1_b,
       table2_w, table2_b, kv_w, kv_b, ln_g, ln_b, state_w, state_b, action1_w, action1_b, y_w, y_op, ctx_w, out_w,
       ctx_empty;
   // One batch's rows and intermediates, reused.
-  Buffer<float> target, terms, table, actions, h, x, kv, mean, tmp, st, sp, h1, y, cx, z, out;
-  Buffer<std::int32_t> ops, term_begin, table_begin, action_sample;
+  DeviceArray<float> target, terms, table, actions, h, x, kv, mean, tmp, st, sp, h1, y, cx, z, out;
+  DeviceArray<std::int32_t> ops, term_begin, table_begin, action_sample;
 
   Impl(const PolicyWeights& weights, Precision p) : w(weights), precision(p) {
     for (auto [dst, src] : {std::pair{&target1_w, &w.target1_w}, {&target1_b, &w.target1_b}, {&target2_w, &w.target2_w},
@@ -164,7 +135,7 @@ struct PolicyForward::Impl {
     check(cudaGetLastError(), "gemm launch");
   }
   // x += W2 mean(H over each sample's rows) + b2 where a sample has rows.
-  void add_means(const float* H, const std::int32_t* begin, int S, const Buffer<float>& w2, const Buffer<float>& b2) {
+  void add_means(const float* H, const std::int32_t* begin, int S, const DeviceArray<float>& w2, const DeviceArray<float>& b2) {
     const int wp = w.wp;
     const dim3 threads(wp, std::max(1, 256 / wp));
     segment_mean_kernel<<<blocks(S, threads.y), threads>>>(H, wp, begin, S, mean.reserve(std::size_t(S) * wp));

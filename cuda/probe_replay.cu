@@ -8,40 +8,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "device_memory.cuh"
 #include "probe_replay.cuh"
 
 namespace sailir::cuda {
 
 namespace {
-
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
-}
-
-template <class T>
-struct DeviceArray {
-  T* ptr = nullptr;
-  DeviceArray() = default;
-  explicit DeviceArray(std::size_t count) { check(cudaMalloc(&ptr, std::max<std::size_t>(count, 1) * sizeof(T)), "malloc"); }
-  DeviceArray(const std::vector<T>& host) : DeviceArray(host.size()) {
-    check(cudaMemcpy(ptr, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  ~DeviceArray() { cudaFree(ptr); }
-  DeviceArray(DeviceArray&& o) noexcept : ptr(o.ptr) { o.ptr = nullptr; }
-  DeviceArray& operator=(DeviceArray&& o) noexcept {
-    std::swap(ptr, o.ptr);
-    return *this;
-  }
-};
-
-template <class T>
-struct PinnedArray {
-  T* ptr = nullptr;
-  explicit PinnedArray(std::size_t count) { check(cudaMallocHost(&ptr, std::max<std::size_t>(count, 1) * sizeof(T)), "pinned malloc"); }
-  ~PinnedArray() { cudaFreeHost(ptr); }
-  PinnedArray(const PinnedArray&) = delete;
-  PinnedArray& operator=(const PinnedArray&) = delete;
-};
 
 __global__ void replay_kernel(LaneProgramView prog, LaneData data, std::uint32_t count) {
   const std::uint32_t lane = blockIdx.x * blockDim.x + threadIdx.x;

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "check.hpp"
+#include "cuda_skip.hpp"
 #include "family/family_source.hpp"
 #include "laporta/laporta_recording.hpp"
 #include "probe_replay.cuh"
@@ -14,11 +15,7 @@
 using namespace sailir;
 
 int main() {
-  const cuda::DeviceInfo info = cuda::device_info();
-  if (!info.usable) {
-    std::printf("no usable CUDA device (%s): skipped\n", info.why_not.c_str());
-    return 77;
-  }
+  if (skip_without_gpu()) return 77;
   const FamilyDef tb = load_family("trianglebox");
   const std::vector<Integral> targets = {parse_family_integral(tb, "I[2,1,2,1,2,2,-4]"),
                                          parse_family_integral(tb, "I[1,1,0,1,1,1,-2]")};
@@ -57,7 +54,7 @@ int main() {
     CHECK(!ok || out == gpu[i]);
     bad += !ok;
   }
-  std::printf("%s: %zu probes, %zu bad, bit for bit equal to the CPU\n", info.name.c_str(), count, bad);
+  std::printf("%zu probes, %zu bad, bit for bit equal to the CPU\n", count, bad);
   // The engine's device choice finds it.
   ProbeDevice device(Device::cuda, tb, rec, 2);
   CHECK(device.on_gpu() && device.notice().empty());

@@ -40,4 +40,15 @@ std::string cuda_device_name(std::string& why) {
 #endif
 }
 
+std::string choose_cuda(Device requested, const std::string& work, std::string& notice) {
+  if (requested == Device::cpu) return "";
+  std::string why;
+  const std::string name = cuda_device_name(why);
+  if (name.empty()) {
+    if (requested == Device::cuda) throw DeviceUnavailable("--device cuda: " + why + "; use --device cpu or auto");
+    notice = "no usable CUDA device (" + why + "): " + work + " on the CPU";
+  }
+  return name;
+}
+
 }  // namespace sailir

@@ -25,5 +25,9 @@ struct DeviceUnavailable : std::invalid_argument {
 bool cuda_built();
 // The first usable CUDA device's name, or "" with `why` set.
 std::string cuda_device_name(std::string& why);
+// The CUDA device a backend resolving `requested` gets, or "" for the CPU: never for cpu; for
+// cuda a usable one, else DeviceUnavailable; for auto a usable one, else "" with `notice` saying
+// why `work` (e.g. "probes run") happens on the CPU.
+std::string choose_cuda(Device requested, const std::string& work, std::string& notice);
 
 }  // namespace sailir

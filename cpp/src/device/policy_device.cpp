@@ -17,14 +17,9 @@ struct PolicyScorer::Gpu {};
 
 PolicyScorer::PolicyScorer(const Policy& policy, Device requested, int threads, ScorePrecision precision)
     : policy_(policy), threads_(threads) {
-  if (requested == Device::cpu || policy.is_ablation()) return;
-  std::string why;
-  const std::string name = cuda_device_name(why);
-  if (name.empty()) {
-    if (requested == Device::cuda) throw DeviceUnavailable("--device cuda: " + why + "; use --device cpu or auto");
-    notice_ = "no usable CUDA device (" + why + "): policy scores are computed on the CPU";
-    return;
-  }
+  if (policy.is_ablation()) return;
+  const std::string name = choose_cuda(requested, "policy scores are computed", notice_);
+  if (name.empty()) return;
 #ifdef SAILIR_HAVE_CUDA
   const auto p = precision == ScorePrecision::tf32 ? cuda::Precision::tf32 : cuda::Precision::fp32;
   gpu_ = std::make_unique<Gpu>(*policy.weights(), p);

@@ -25,14 +25,8 @@ struct ProbeDevice::Gpu {};
 ProbeDevice::ProbeDevice(Device requested, const FamilyDef& family, const Recording& rec, int threads,
                          std::uint32_t max_lanes)
     : family_(family), rec_(rec), threads_(threads) {
-  if (requested == Device::cpu) return;
-  std::string why;
-  const std::string name = cuda_device_name(why);
-  if (name.empty()) {
-    if (requested == Device::cuda) throw DeviceUnavailable("--device cuda: " + why + "; use --device cpu or auto");
-    notice_ = "no usable CUDA device (" + why + "): probes run on the CPU";
-    return;
-  }
+  const std::string name = choose_cuda(requested, "probes run", notice_);
+  if (name.empty()) return;
 #ifdef SAILIR_HAVE_CUDA
   std::optional<LaneProgram> prog = compile_lanes(family, rec);
   if (!prog) {

@@ -113,8 +113,8 @@ void require_targets(const std::vector<Integral>& given, const std::vector<Integ
 
 void check_options(const EngineOptions& o) {
   if (o.device == Device::cuda) {  // asked for by name: refused at once, not after a reduction
-    std::string why;
-    if (cuda_device_name(why).empty()) throw DeviceUnavailable("--device cuda: " + why + "; use --device cpu or auto");
+    std::string unused;
+    choose_cuda(o.device, "", unused);
   }
   if (o.method != "laporta" && o.method != "learned")
     throw std::invalid_argument("unknown method '" + o.method + "' (laporta, learned)");
