@@ -4,10 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <atomic>
 #include <chrono>
 #include <random>
-#include <thread>
 
 #include "device/policy_device.hpp"
 #include "recording/lane_program.hpp"
@@ -562,23 +560,6 @@ double policy_benchmark(const std::string& path, int states, int actions, int te
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
 }
 
-// The lane program (the GPU's code) on CPU threads, one LaneReplayer each.
-void replay_lanes_cpu(const FamilyDef& family, const Recording& rec, const std::vector<std::vector<u64>>& points,
-                      std::vector<std::vector<u64>>& values, int threads) {
-  const std::optional<LaneProgram> prog = compile_lanes(family, rec);
-  if (!prog) throw std::invalid_argument("the recording's identities are not affine in the seed powers");
-  values.assign(points.size(), {});
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    LaneReplayer lanes(family, *prog);
-    for (std::size_t i; (i = next++) < points.size();)
-      if (!lanes.run(kDefaultPrime, points[i], values[i])) values[i].clear();
-  };
-  std::vector<std::jthread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-}
-
 // Replays a recording at `probes` random points modulo the default prime on a device, timed in
 // C++ (best of `repeats`).
 py::dict probe_benchmark(const std::string& family_file, const std::string& recording_text, const std::string& device,
@@ -592,7 +573,10 @@ py::dict probe_benchmark(const std::string& family_file, const std::string& reco
   for (auto& p : points)
     for (u64& v : p) v = rng() % kDefaultPrime;
   py::gil_scoped_release release;
-  const bool lanes = device == "cpu-lanes";  // the GPU's lane code, run on the CPU's threads
+  // cpu-lanes: the GPU's lane code, run on the CPU's threads.
+  std::optional<LaneProgram> lanes;
+  if (device == "cpu-lanes" && !(lanes = compile_lanes(family, rec)))
+    throw std::invalid_argument("the recording's identities are not affine in the seed powers");
   ProbeDevice dev(lanes ? Device::cpu : parse_device(device), family, rec, threads,
                   static_cast<std::uint32_t>(std::min<std::size_t>(probes, 65536)));
   std::vector<std::vector<u64>> values;
@@ -600,7 +584,7 @@ py::dict probe_benchmark(const std::string& family_file, const std::string& reco
   for (int i = 0; i < repeats; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     if (lanes)
-      replay_lanes_cpu(family, rec, points, values, threads);
+      replay_many(family, rec, kDefaultPrime, points, values, threads, &*lanes);
     else
       dev.replay(kDefaultPrime, points, values);
     best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

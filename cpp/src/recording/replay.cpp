@@ -97,16 +97,21 @@ void Replayer::check_clean(const std::vector<std::uint32_t>& used, std::uint32_t
 }
 
 double replay_many(const FamilyDef& family, const Recording& rec, u64 prime, const std::vector<std::vector<u64>>& points,
-                   std::vector<std::vector<u64>>& values, int threads) {
+                   std::vector<std::vector<u64>>& values, int threads, const LaneProgram* lanes) {
   values.assign(points.size(), {});
   std::atomic<std::size_t> next{0};
   std::atomic<std::int64_t> busy_ns{0};
-  auto worker = [&] {
-    const auto t0 = std::chrono::steady_clock::now();
-    Replayer replayer(family, rec);
+  auto probes = [&](auto&& replayer) {
     std::vector<u64> out;
     for (std::size_t i; (i = next++) < points.size();)
       if (replayer.run(prime, points[i], out)) values[i] = out;
+  };
+  auto worker = [&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (lanes)
+      probes(LaneReplayer(family, *lanes));
+    else
+      probes(Replayer(family, rec));
     busy_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   };
   const int n = std::max(1, std::min<int>(threads, static_cast<int>(points.size())));

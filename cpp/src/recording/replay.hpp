@@ -9,6 +9,7 @@
 #include "ff/nmod.hpp"
 #include "identities/identity_set.hpp"
 #include "identities/symmetric_basis.hpp"
+#include "recording/lane_program.hpp"
 #include "recording/recording.hpp"
 
 namespace sailir {
@@ -39,10 +40,11 @@ class Replayer {
 };
 
 // Replays `rec` at every point (each gives every family symbol's value modulo `prime`) on
-// `threads` threads, one Replayer each; values[i] stays empty where a pivot vanishes. Returns the
+// `threads` threads, one Replayer each (or, given `lanes`, compiled from `rec`, one LaneReplayer
+// each: the GPU's code on the CPU); values[i] stays empty where a pivot vanishes. Returns the
 // replay time summed over the threads (the cost on one core), in seconds.
 double replay_many(const FamilyDef& family, const Recording& rec, u64 prime, const std::vector<std::vector<u64>>& points,
-                   std::vector<std::vector<u64>>& values, int threads);
+                   std::vector<std::vector<u64>>& values, int threads, const LaneProgram* lanes = nullptr);
 
 // A recording made with symmetries (user_targets > 0) ends on all masters, its extra targets
 // being the masters' images: this stage rewrites the caller's targets onto the masters of unique
