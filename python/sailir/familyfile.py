@@ -70,6 +70,11 @@ def render_header(family: Family, digest: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The last word of the `symmetries` line: what the search covered. A cached file without it was
+# searched over loop-momentum relabellings only, so its symmetries are found again.
+SYMMETRY_SEARCH = "externals"
+
+
 def render_symmetries(family: Family) -> str:
     """The sector mappings and self-maps (sailir.symmetries) found over the nonzero sectors of
     the Lee-Pomeransky test: for each, the image of every propagator as `image M_1..M_n` (its
@@ -82,7 +87,7 @@ def render_symmetries(family: Family) -> str:
     maps = all_maps(find_symmetries(family, tuple(nonzero)))
     one = {sympy.Symbol(family.symbol_to_replace_by_one): 1} if family.symbol_to_replace_by_one else {}
     gens = (DIMENSION, *family_algebra(family).invariants)
-    lines = [f"symmetries {len(maps)}"]
+    lines = [f"symmetries {len(maps)} {SYMMETRY_SEARCH}"]
     for m in maps:
         lines.append(f"map {m.source} {m.target}")
         for row, constant in m.images(family):
@@ -143,7 +148,13 @@ def _templates_section(text: str, digest: str) -> str | None:
     if not sep or seal != f"{checksum(body)}\nend\n":
         return None
     start = body.find("\ntemplates ")
-    return body[start + 1 :] if start >= 0 else None
+    if start < 0:
+        return None
+    section = body[start + 1 :]
+    symmetries = section.find("\nsymmetries ")
+    if symmetries >= 0 and not section[symmetries:].split("\n", 2)[1].endswith(f" {SYMMETRY_SEARCH}"):
+        return section[: symmetries + 1]  # stale symmetries: the caller finds them again
+    return section
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -180,6 +191,8 @@ def compile_family(spec: str) -> Path:
             break
     if section is None:
         section = render_templates(family, derive_identities(family)) + render_symmetries(family)
+    elif "\nsymmetries " not in "\n" + section:
+        section += render_symmetries(family)
     # The same definition under another name, point or masters rewrites the header only.
     _write_atomic(path, _sealed(header + section))
     return path

@@ -149,6 +149,7 @@ class _Numeric:
         self.masses = [value(m) for m in algebra.masses]
         self.constants = [value(c) for c in algebra.constants]
         self.loop_parts = [self._loop_part(k) for k in range(len(self.forms))]
+        self.externals = [_modular(p) for p in external_maps(algebra)]
 
     def _loop_part(self, k: int) -> list[int] | None:
         """q of a squared propagator (form = q q^T), up to its sign; None for a linear one."""
@@ -251,12 +252,54 @@ def _basis(num: _Numeric, members: list[int]) -> list[int] | None:
     return None
 
 
-def _candidates(num: _Numeric, basis: list[int], allowed: dict[int, list[int]]) -> Iterator[Matrix]:
+def external_maps(algebra: Algebra) -> list[sympy.Matrix]:
+    """Linear maps p -> P p of the independent externals that keep every scalar product among
+    them (P G P^T = G exactly), the identity first: the signed permutations of the externals and
+    the one that momentum conservation closes them with, -(p_1 + ... + p_E). A scalar integral
+    depends on the externals through G alone, so each such P may join a loop relabelling."""
+    e = len(algebra.externals)
+    if e == 0 or e + 1 > _MAX_PERMUTED_EXTERNALS:
+        return [sympy.eye(e)]
+    vectors = [[int(i == j) for j in range(e)] for i in range(e)] + [[-1] * e]
+    rng = random.Random(20261203)
+    at = {s: rng.randrange(2, _P) for s in algebra.invariants}
+    gram = [[_value(algebra.gram[a, b], algebra.invariants, at) for b in range(e)] for a in range(e)]
+    found = [sympy.eye(e)]
+    for order in itertools.permutations(range(e + 1)):
+        for sign in (1, -1):
+            rows = [[sign * v for v in vectors[order[a]]] for a in range(e)]
+            if rows == vectors[:e]:
+                continue  # the identity, already first
+            modular = [
+                [
+                    sum(rows[a][c] * gram[c][k] * rows[b][k] for c in range(e) for k in range(e)) % _P
+                    for b in range(e)
+                ]
+                for a in range(e)
+            ]
+            if modular != gram:
+                continue
+            p = sympy.Matrix(rows)
+            if (p * algebra.gram * p.T - algebra.gram).expand() == sympy.zeros(e, e) and p not in found:
+                found.append(p)
+    return found
+
+
+# Externals permuted at most (with the closing momentum): 7! x 2 trial maps, each a few products.
+_MAX_PERMUTED_EXTERNALS = 7
+
+
+def _candidates(
+    num: _Numeric, basis: list[int], allowed: dict[int, list[int]], external: Matrix
+) -> Iterator[Matrix]:
     """Transforms sending each basis propagator's momentum to +- a squared one it may go to
-    (`allowed`): with K the basis' loop parts, K A = K' fixes A and K B = R the shifts B."""
+    (`allowed`), with the externals mapped by `external` (P): with K the basis' loop parts and
+    Q their external parts, K A = K' fixes A and K B = R - Q P the shifts B."""
     nl, size = num.n_loops, len(num.forms[0])
     source = [num.loop_parts[k] for k in basis]
     k_inverse = _inverse([q[:nl] for q in source])
+    e = size - nl
+    moved = [[sum(q[nl + c] * external[c][j] for c in range(e)) % _P for j in range(e)] for q in source]
     choices = [[j for j in allowed[k] if num.loop_parts[j] is not None] for k in basis]
     for images in itertools.product(*choices):
         if len(set(images)) < nl:
@@ -270,14 +313,12 @@ def _candidates(num: _Numeric, basis: list[int], allowed: dict[int, list[int]]) 
             ]
             if _det(a) not in (1, _P - 1):
                 continue
-            rhs = [[rows[m][j] - source[m][j] for j in range(nl, size)] for m in range(nl)]
+            rhs = [[rows[m][nl + j] - moved[m][j] for j in range(e)] for m in range(nl)]
             b = [
-                [sum(k_inverse[i][m] * rhs[m][j] for m in range(nl)) % _P for j in range(size - nl)]
+                [sum(k_inverse[i][m] * rhs[m][j] for m in range(nl)) % _P for j in range(e)]
                 for i in range(nl)
             ]
-            yield [a[i] + b[i] for i in range(nl)] + [
-                [int(i == j) for j in range(size)] for i in range(nl, size)
-            ]
+            yield [a[i] + b[i] for i in range(nl)] + [[0] * nl + list(external[i]) for i in range(e)]
 
 
 def _match(num: _Numeric, transform: Matrix, allowed: dict[int, list[int]]) -> tuple | None:
@@ -310,16 +351,17 @@ def _maps(num: _Numeric, shapes: _Shapes, source: int, target: int, n: int, limi
     allowed = {k: [j for j in goal if theirs[j] == ours[k]] for k in members}
     found: list[Mapping] = []
     seen = {tuple((k, k) for k in members)} if source == target else set()
-    for transform in _candidates(num, basis, allowed):
-        permutation = _match(num, transform, allowed)
-        if permutation is None or permutation in seen:
-            continue
-        exact = sympy.Matrix([[_rational(v) for v in row] for row in transform])
-        if _confirmed(num.algebra, exact, permutation):
-            seen.add(permutation)
-            found.append(Mapping(source, target, permutation, exact))
-            if len(found) == limit:
-                break
+    for external in num.externals:
+        for transform in _candidates(num, basis, allowed, external):
+            permutation = _match(num, transform, allowed)
+            if permutation is None or permutation in seen:
+                continue
+            exact = sympy.Matrix([[_rational(v) for v in row] for row in transform])
+            if _confirmed(num.algebra, exact, permutation):
+                seen.add(permutation)
+                found.append(Mapping(source, target, permutation, exact))
+                if len(found) == limit:
+                    return found
     return found
 
 

@@ -38,7 +38,7 @@ mono -2 1,0,0
 mono 1 0,1,0
 term 1 1
 mono -2 1,0,1
-symmetries 0
+symmetries 0 externals
 """
 
 

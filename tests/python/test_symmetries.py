@@ -3,6 +3,7 @@ the symmetric basis they give, against Kira's published basis and the plain redu
 
 from __future__ import annotations
 
+import random
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sailir.zero_sectors import symanzik_polynomials, zero_sectors
 ROOT = Path(__file__).resolve().parents[2]
 PENTAGONBOX = ROOT / "tests/python/data/kira_pentagonbox"
 BOX2L = ROOT / "tools/benchmark/analytic/box2l.yaml"
+BOX1L = ROOT / "tools/benchmark/analytic/box1l.yaml"
 MAPPED = "I[1,0,1,0,0,1,0]"  # trianglebox: the image of I[0,1,1,1,0,0,0] under k1 -> -k2, k2 -> -k1
 
 
@@ -51,7 +53,7 @@ def test_mappings_preserve_the_symanzik_polynomials(spec: str) -> None:
 def test_bubble_self_map_in_the_family_file() -> None:
     # k -> -k-p swaps the two lines of the massless bubble: each image is the other propagator.
     text = render_symmetries(load_family("bubble"))
-    assert text == "symmetries 1\nmap 3 3\nimage 0,1 0\nimage 1,0 0\n"
+    assert text == "symmetries 1 externals\nmap 3 3\nimage 0,1 0\nimage 1,0 0\n"
 
 
 def test_trianglebox_symmetric_basis_and_plain_reduction_agree() -> None:
@@ -171,3 +173,63 @@ def test_line_profiles_are_invariant_and_prune_nothing_found(spec: str, monkeypa
     assert [(m.source, m.target, m.permutation) for m in all_maps(pruned)] == [
         (m.source, m.target, m.permutation) for m in all_maps(unpruned)
     ]
+
+
+def _minkowski(u: list, w: list) -> int:
+    return u[0] * w[0] - sum(a * b for a, b in zip(u[1:], w[1:], strict=True))
+
+
+def test_external_permutations_of_the_massless_leg_box() -> None:
+    """The one-loop box with massless legs keeps s12 and s23 under the leg permutations that
+    reverse or rotate it by two (with the overall sign: 8 maps). They map the two triangles with
+    the same invariant onto each other, so 8 masters become 6. Every image is checked with
+    explicit lightlike momenta, the externals moved by the map too."""
+    from sailir.family import family_algebra
+    from sailir.symmetries import external_maps
+
+    family = load_family(str(BOX1L))
+    algebra = family_algebra(family)
+    maps = external_maps(algebra)
+    assert len(maps) == 8 and maps[0] == sympy.eye(3)
+    for p in maps:
+        assert (p * algebra.gram * p.T - algebra.gram).expand() == sympy.zeros(3, 3)
+    # p1 + p2 + p3 + p4 = 0, all lightlike: s12 = 4, s23 = -2.
+    momenta = {"p1": [1, 1, 0, 0], "p2": [1, -1, 0, 0], "p3": [-1, 0, 1, 0]}
+    externals = [momenta[e] for e in family.independent_externals]
+    invariants = {"m2": 3, "s12": 4, "s23": -2}
+    found = all_maps(find_symmetries(family, _nonzero(str(BOX1L))))
+    assert any(m.transform[1:, 1:] != sympy.eye(3) for m in found)  # legs permuted
+    rng = random.Random(7)
+
+    def propagators(vectors: list[list]) -> list:
+        return [
+            sum(form[a, b] * _minkowski(u, w) for a, u in enumerate(vectors) for b, w in enumerate(vectors))
+            - mass.subs(invariants)
+            for form, mass in zip(algebra.forms, algebra.masses, strict=True)
+        ]
+
+    for m in found:
+        vectors = [[rng.randint(-9, 9) for _ in range(4)]] + externals
+        moved = [
+            [sum(m.transform[i, j] * vectors[j][mu] for j in range(4)) for mu in range(4)] for i in range(4)
+        ]
+        before, after = propagators(vectors), propagators(moved)
+        for j, (row, constant) in enumerate(m.images(family)):
+            expected = sum(c * d for c, d in zip(row, before, strict=True)) + constant.subs(invariants)
+            assert after[j] == expected, (m.source, m.target, j + 1)
+
+    targets = ["I[2,1,1,1]", "I[1,1,1,3]", "I[2,2,1,3]"]
+    point = "d=37/3,s12=7/5,s23=-11/13"
+    sym = sailir.reduce(targets, str(BOX1L), point=point)
+    plain = sailir.reduce(targets, str(BOX1L), point=point, symmetries=False)
+    assert (len(sym.masters), len(plain.masters)) == (6, 8)
+    names = ["I[" + ",".join(map(str, m)) + "]" for m in plain.masters]
+    gone = [n for n in names if list(map(int, n[2:-1].split(","))) not in sym.masters]
+    images = sailir.reduce(gone, str(BOX1L), point=point)  # each mapped triangle onto the 6
+    p = sym.prime
+    for t in targets:  # the plain reduction, its mapped masters replaced by their images
+        combined: dict[str, int] = {}
+        for master, c in plain.reductions[t].items():
+            for m, v in (images.reductions[master] if master in gone else {master: 1}).items():
+                combined[m] = (combined.get(m, 0) + c * v) % p
+        assert sym.reductions[t] == {k: v for k, v in combined.items() if v}, t

@@ -98,11 +98,12 @@ void check_seal(std::string_view text, const std::string& source) {
     throw FamilyFileError("compiled family " + source + " is corrupt (checksum mismatch); recompile it");
 }
 
-// `symmetries K`, then per mapping `map SOURCE TARGET` and n lines `image M_1,..,M_n NMONOS`,
+// `symmetries K [externals]` (the optional word: external permutations were searched too; files
+// without it are still read), then per mapping `map SOURCE TARGET` and n lines `image M_1,..,M_n NMONOS`,
 // each followed by its constant's `mono COEF EXPONENTS` lines (exponents over the symbols).
 void read_symmetries(Reader& in, FamilyDef& f) {
   auto head = in.next("symmetries");
-  if (head.size() != 2) in.fail("expected 'symmetries N'");
+  if (head.size() != 2 && !(head.size() == 3 && head[2] == "externals")) in.fail("expected 'symmetries N [externals]'");
   const int count = in.to_int(head[1]);
   const SectorId all = (SectorId{1} << f.n) - 1;
   for (int k = 0; k < count; ++k) {

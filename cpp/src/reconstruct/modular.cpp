@@ -199,6 +199,9 @@ ModularSummary reconstruct_modular(PrimeContext& ctx, std::span<const int> activ
   const int v = ctx.prober.variables();
   if (v == 0) return constants(ctx, active, out);
   const LinePlan plan = plan_lines(v, active, degrees);
+  if (ctx.report)
+    ctx.report(std::to_string(plan.lines.size()) + " lines planned, " + std::to_string(plan.probes()) + " probes (lead variable " +
+               std::to_string(plan.lead + 1) + ")");
   ctx.prober.reserve(plan.probes() + kCheckPoints);  // give up now rather than after most of a prime
   Geometry g{plan, random_point(ctx.rng, v, ctx.mod.n), {}, {}, {}};
   for (int size : plan.grid_size)

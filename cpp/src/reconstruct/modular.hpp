@@ -13,7 +13,9 @@
 // variables but one, so the z-support of N_k is {a : a_i <= deg_i N, |a| <= min(k, joint)}.
 #pragma once
 
+#include <functional>
 #include <random>
+#include <string>
 #include <span>
 
 #include "reconstruct/multivariate.hpp"
@@ -33,6 +35,7 @@ struct PrimeContext {
   nmod_t mod;
   std::mt19937_64& rng;
   Prober& prober;
+  std::function<void(const std::string&)> report = {};  // one progress line about this prime, may be empty
 };
 
 // Finds degrees[id] for each id in `which` by Thiele interpolation along random lines.

@@ -282,7 +282,8 @@ std::vector<RationalFunction> Driver::run() {
     if (stats_.primes >= opt_.max_primes)
       throw NotConvergedError("reconstruction did not converge within max_primes = " + std::to_string(opt_.max_primes) +
                               " (" + how_far() + ")");
-    PrimeContext ctx{nmod_t{primes.next()}, rng_, prober_};
+    PrimeContext ctx{nmod_t{primes.next()}, rng_, prober_,
+                     [this](const std::string& line) { report("prime " + std::to_string(stats_.primes) + ": " + line); }};
     ++stats_.primes;
     prober_.new_prime();
     try {

@@ -67,8 +67,18 @@ void check_structure(const FamilyDef& family, const Recording& rec, SymmetricBas
   for (std::size_t k = 0; k < slot.size(); ++k)
     if (slot[k] >= 0) symbols[k] = 1 + rng() % (prime - 1);
   Replayer replayer(family, rec);
-  if (!replayer.run(prime, symbols, out, true))
-    throw RecordingError("a pivot of the recording vanishes at a random point: the recording is not generic");
+  if (!replayer.run(prime, symbols, out, true)) {
+    // Recordings are made at random points, so a pivot that vanishes here is one the user's
+    // fixed values make vanish for every value of the free symbols (seen on box2l at s12=5, s23=7).
+    std::string given;
+    for (auto& [name, value] : fixed)
+      if (name != family.one) given += (given.empty() ? "" : ",") + name + "=" + value;
+    if (given.empty())
+      throw RecordingError("a pivot of the recording vanishes at a random point: the recording is not generic");
+    throw RecordingError("a pivot of the recording vanishes at " + given +
+                         " for every value of the other symbols; reduce the integrals with these values fixed "
+                         "(--analytic --point " + given + " INTEGRAL...) rather than from this recording");
+  }
   std::vector<u64> rows;  // the first apply fixes which masters the symmetry relations eliminate
   if (stage && !stage->plan(symbols, nmod_t{prime}, rec.user_targets, out, rows))
     throw RecordingError("the symmetry relations among the masters degenerate at a random point");
