@@ -129,7 +129,15 @@ def published(args: argparse.Namespace) -> list[dict]:
     for problem in args.problems:
         integrals = targets(problem)
         r = run(
-            ["--family", str(DATA / "analytic" / f"{problem}.yaml"), "--threads", str(args.threads)],
+            # box2l needs some 60,000 probes per prime: past the default budget of 100,000
+            [
+                "--family",
+                str(DATA / "analytic" / f"{problem}.yaml"),
+                "--threads",
+                str(args.threads),
+                "--max-probes",
+                "2000000",
+            ],
             integrals,
         )
         s = r["stats"]
