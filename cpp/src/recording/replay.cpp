@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include "identities/identity_set.hpp"
@@ -127,7 +128,18 @@ std::unique_ptr<SymmetricBasis> symmetric_stage(const FamilyDef& family, const R
   if (rec.user_targets == 0) return nullptr;
   auto stage = std::make_unique<SymmetricBasis>(family, rec.master_integrals());
   const std::vector<Integral> targets = rec.target_integrals();
-  stage->set_extras({targets.begin() + static_cast<std::ptrdiff_t>(rec.user_targets), targets.end()});
+  const std::vector<Integral> extras(targets.begin() + static_cast<std::ptrdiff_t>(rec.user_targets), targets.end());
+  // A recording made before the family's symmetries grew (leg permutations joined the search)
+  // lacks images its masters need now: say so once rather than fail at every probe.
+  const nmod_t mod{kCheckPrimes[1]};
+  std::mt19937_64 rng(0x5eed);
+  std::vector<u64> at(family.symbols.size());
+  for (u64& v : at) v = 2 + rng() % (mod.n - 2);
+  for (const Integral& x : stage->extras(at, mod))
+    if (std::find(extras.begin(), extras.end(), x) == extras.end())
+      throw RecordingError("the recording lacks the symmetry image " + format_integral(x, family.n) +
+                           " that its masters need now: it predates symmetries the family has; record it again");
+  stage->set_extras(extras);
   return stage;
 }
 

@@ -1,10 +1,12 @@
 #include "scheduler/analytic.hpp"
 
 #include <chrono>
+#include <optional>
 #include <random>
 
 #include "reconstruct/reconstruct.hpp"
 #include "recording/replay.hpp"
+#include "scheduler/path_recording.hpp"
 
 namespace sailir {
 
@@ -57,31 +59,47 @@ std::vector<u64> fixed_values(const FamilyDef& family, const NumericPoint& fixed
   return base;
 }
 
-// One replay at a fresh random point and prime, checking that the equations keep the recorded
-// structure there (the recording point could have been special).
-void check_structure(const FamilyDef& family, const Recording& rec, SymmetricBasis* stage, const std::vector<int>& slot,
-                     const NumericPoint& fixed, std::uint64_t seed) {
+// One replay at a fresh random point and prime (the fixed values kept): false when a pivot of the
+// recording vanishes there. Else `stage` is the recording's symmetric stage, planned there (the
+// first apply fixes which masters the symmetry relations eliminate). Throws when they degenerate.
+bool keeps_structure(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
+                     const NumericPoint& fixed, std::uint64_t seed, std::unique_ptr<SymmetricBasis>& stage) {
   const u64 prime = kCheckPrimes[2];
   std::vector<u64> symbols = fixed_values(family, fixed, prime), out;
   std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ull);
   for (std::size_t k = 0; k < slot.size(); ++k)
     if (slot[k] >= 0) symbols[k] = 1 + rng() % (prime - 1);
   Replayer replayer(family, rec);
-  if (!replayer.run(prime, symbols, out, true)) {
-    // Recordings are made at random points, so a pivot that vanishes here is one the user's
-    // fixed values make vanish for every value of the free symbols (seen on box2l at s12=5, s23=7).
-    std::string given;
-    for (auto& [name, value] : fixed)
-      if (name != family.one) given += (given.empty() ? "" : ",") + name + "=" + value;
-    if (given.empty())
-      throw RecordingError("a pivot of the recording vanishes at a random point: the recording is not generic");
-    throw RecordingError("a pivot of the recording vanishes at " + given +
-                         " for every value of the other symbols; reduce the integrals with these values fixed "
-                         "(--analytic --point " + given + " INTEGRAL...) rather than from this recording");
-  }
-  std::vector<u64> rows;  // the first apply fixes which masters the symmetry relations eliminate
+  if (!replayer.run(prime, symbols, out, true)) return false;
+  std::vector<u64> rows;
+  stage = symmetric_stage(family, rec);
   if (stage && !stage->plan(symbols, nmod_t{prime}, rec.user_targets, out, rows))
     throw RecordingError("the symmetry relations among the masters degenerate at a random point");
+  return true;
+}
+
+// The recording, or when one of its pivots vanishes at the fixed values for every value of the
+// free symbols, the recording made again there from its own equations. Recordings are made at
+// random points, so such a pivot is one the fixed values make vanish (box2l's recording at
+// s12=5, s23=7, where the reduction itself is fine).
+const Recording& usable_recording(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
+                                  const NumericPoint& fixed, const AnalyticOptions& options,
+                                  std::optional<Recording>& again, std::unique_ptr<SymmetricBasis>& stage) {
+  if (keeps_structure(family, rec, slot, fixed, options.seed, stage)) return rec;
+  std::string given;
+  for (auto& [name, value] : fixed)
+    if (name != family.one) given += (given.empty() ? "" : ",") + name + "=" + value;
+  if (given.empty())
+    throw RecordingError("a pivot of the recording vanishes at a random point: the recording is not generic");
+  const std::string why = "a pivot of the recording vanishes at " + given + " for every value of the other symbols";
+  if (options.progress) options.progress(why + ": recording it again there from its own equations");
+  try {
+    again = record_again(family, rec, recording_point(family, fixed, options.seed), rec.prime);
+    if (keeps_structure(family, *again, slot, fixed, options.seed, stage)) return *again;
+  } catch (const RecordingError&) {  // its equations do not reduce the targets there
+  }
+  throw RecordingError(why + ", and its equations do not reduce the targets there; reduce the integrals with "
+                       "these values fixed (--analytic --point " + given + " INTEGRAL...)");
 }
 
 // Each probe's rows rewritten onto the masters of unique sectors (symmetric recordings).
@@ -99,18 +117,18 @@ void apply_stage(const SymmetricBasis& stage, std::size_t targets, u64 prime,
 
 }  // namespace
 
-AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& rec, const NumericPoint& fixed,
+AnalyticResult reconstruct_recording(const FamilyDef& family, const Recording& recorded, const NumericPoint& fixed,
                                      const AnalyticOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   AnalyticResult res;
   res.fixed = fixed;
-  res.masters = rec.master_integrals();
+  const std::vector<int> slot = variable_slots(family, fixed, res.symbols);
+  std::optional<Recording> again;
+  std::unique_ptr<SymmetricBasis> stage;
+  const Recording& rec = usable_recording(family, recorded, slot, fixed, options, again, stage);
+  res.masters = stage ? stage->kept() : rec.master_integrals();
   res.targets = caller_targets(rec);
   res.size = rec.size();
-  const std::vector<int> slot = variable_slots(family, fixed, res.symbols);
-  const std::unique_ptr<SymmetricBasis> stage = symmetric_stage(family, rec);
-  check_structure(family, rec, stage.get(), slot, fixed, options.seed);
-  if (stage) res.masters = stage->kept();
   const std::size_t nm = res.masters.size();
   if (nm == 0 || res.targets.empty()) {
     res.coefficients.assign(res.targets.size(), std::vector<std::string>(nm, "0"));

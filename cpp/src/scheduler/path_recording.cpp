@@ -67,4 +67,21 @@ RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point
   return out;
 }
 
+Recording record_again(const FamilyDef& family, const Recording& rec, const NumericPoint& point, u64 prime) {
+  const nmod_t mod{prime}, other_mod{next_check_prime(prime, 0)};
+  const IdentitySet ids(family, point_in_field(point, mod), mod);
+  const IdentitySet other(family, point_in_field(point, other_mod), other_mod);
+  const std::vector<Integral> masters = rec.master_integrals();
+  const LaportaOrder order(family.n, masters);
+  LaportaReducer zero_test(family, point, prime, masters);  // its zero sectors only (found lazily)
+  Recorder recorder(ids, other, order, [&](SectorId s) { return zero_test.is_zero_sector(s); }, masters);
+  for (std::size_t r = 0; r < rec.rows(); ++r)
+    recorder.add(rec.row_template[r], rec.row_seed[r], rec.columns[rec.row_lead[r]]);
+  std::vector<std::vector<u64>> values;
+  Recording out = recorder.finish(rec.target_integrals(), masters, values);
+  out.user_targets = rec.user_targets;
+  out.set_origin(family, rec.method, prime, point);
+  return out;
+}
+
 }  // namespace sailir

@@ -12,4 +12,10 @@ namespace sailir {
 // equations do not reduce its targets there.
 RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path);
 
+// `rec` recorded once more at (prime, point) from its own equations, in its order, each row's
+// pivot chosen afresh there: for fixed values where one of its pivots vanishes although the
+// reduction itself does not degenerate. Throws RecordingError when its equations do not reduce
+// the targets there.
+Recording record_again(const FamilyDef& family, const Recording& rec, const NumericPoint& point, u64 prime);
+
 }  // namespace sailir
