@@ -129,15 +129,7 @@ def published(args: argparse.Namespace) -> list[dict]:
     for problem in args.problems:
         integrals = targets(problem)
         r = run(
-            # box2l needs some 60,000 probes per prime: past the default budget of 100,000
-            [
-                "--family",
-                str(DATA / "analytic" / f"{problem}.yaml"),
-                "--threads",
-                str(args.threads),
-                "--max-probes",
-                "2000000",
-            ],
+            ["--family", str(DATA / "analytic" / f"{problem}.yaml"), "--threads", str(args.threads)],
             integrals,
         )
         s = r["stats"]

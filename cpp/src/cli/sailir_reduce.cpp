@@ -100,7 +100,7 @@ options:
                        at random points and several primes (the family's default point does
                        not apply; --point fixes symbols that stay numeric)
   --max-probes N       analytic: probe budget; not converging within it is an error (default
-                       100000)
+                       1000000; box2l's 216 targets need 230,282)
   --device auto|cpu|cuda
                        analytic: where probes run (default auto: a CUDA GPU when this build
                        has CUDA support and one is usable, else the CPU, with a notice; cuda

@@ -38,7 +38,7 @@ struct EngineOptions {
   const Policy* loaded_policy = nullptr;  // learned: a policy already loaded (then `policy` is ignored)
   LearnedOptions learned;
   bool analytic = false;  // exact rational functions of d and the symbols `point` leaves free
-  std::size_t max_probes = 100000;
+  std::size_t max_probes = 1000000;
   ProbeRunner runner;   // analytic: runs batches of probes elsewhere (a Dask cluster); empty: `device`
   Device device = Device::automatic;  // analytic: where probes run (device/probe_device.hpp)
   bool record = false;  // keep the recording (EngineResult::recording), e.g. for --save-path

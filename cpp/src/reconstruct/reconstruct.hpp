@@ -43,7 +43,7 @@ struct Blackbox {
 };
 
 struct ReconstructOptions {
-  std::size_t max_probes = 100000;  // total points evaluated over all primes (budget)
+  std::size_t max_probes = 1000000;  // total points evaluated over all primes (budget)
   int max_primes = 12;
   std::uint64_t seed = 1;  // random points are reproducible
   std::function<void(const std::string&)> progress;  // may be empty: one line per stage/prime

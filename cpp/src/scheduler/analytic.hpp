@@ -26,7 +26,7 @@ struct AnalyticOptions {
   ProbeRunner runner;  // empty: probes run here, on `device`
   Device device = Device::automatic;
   std::uint32_t max_lanes = 0;  // GPU lanes per launch (0: sized for the device)
-  std::size_t max_probes = 100000;
+  std::size_t max_probes = 1000000;
   std::uint64_t seed = 1;
   std::function<void(const std::string&)> progress;  // may be empty
   std::function<void(const std::string&)> notice;    // the device's fallback notice; may be empty
