@@ -359,18 +359,12 @@ EngineResult Engine::replay(const std::string& text, const std::vector<std::stri
       r.prime = o.prime;
       std::vector<u64> dense;
       const std::vector<u64> values = point_in_field(r.point, nmod_t{o.prime});
-      if (!Replayer(family_, rec).run(o.prime, values, dense, true)) {
-        // A pivot this point makes vanish (recordings are made at random points): the same
-        // equations, recorded again here, may still reduce the targets.
-        try {
-          rec = record_again(family_, rec, r.point, o.prime);
-        } catch (const RecordingError&) {
-          throw UnreducedError("a pivot of the recording vanishes at this prime and point, and its equations do not "
-                               "reduce the targets here; choose another point");
-        }
-        if (!Replayer(family_, rec).run(o.prime, values, dense, true))
-          throw UnreducedError("a pivot of the recording vanishes at this prime and point; choose another point");
-      }
+      std::optional<Recording> again;
+      auto replays = [&](const Recording& x) { return Replayer(family_, x).run(o.prime, values, dense, true); };
+      if (!replayable(family_, rec, r.point, o.prime, replays, again))
+        throw UnreducedError("a pivot of the recording vanishes at this prime and point, and its equations do not "
+                             "reduce the targets here; choose another point");
+      if (again) rec = std::move(*again);
       r.masters = rec.master_integrals();
       r.targets = caller_targets(rec);
       if (auto stage = symmetric_stage(family_, rec)) {

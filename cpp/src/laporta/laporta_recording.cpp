@@ -25,6 +25,10 @@ void check_same(const std::vector<std::vector<std::pair<int, u64>>>& coefs, cons
 
 }  // namespace
 
+RecorderIdentities::RecorderIdentities(const FamilyDef& family, const NumericPoint& point, u64 prime)
+    : ids(family, point_in_field(point, nmod_t{prime}), nmod_t{prime}),
+      other(family, point_in_field(point, nmod_t{next_check_prime(prime, 0)}), nmod_t{next_check_prime(prime, 0)}) {}
+
 RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& point, u64 prime,
                                  const std::vector<Integral>& preferred, const std::vector<Integral>& targets,
                                  const LaportaOptions& options) {
@@ -48,10 +52,7 @@ RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& po
   out.reduce_seconds = since(t0);
 
   t0 = std::chrono::steady_clock::now();
-  const nmod_t mod{prime}, other_mod{next_check_prime(prime, 0)};
-  const IdentitySet ids(family, point_in_field(point, mod), mod);
-  // The same point at another prime: a coefficient that vanishes at one prime only is an accident.
-  const IdentitySet other(family, point_in_field(point, other_mod), other_mod);
+  const RecorderIdentities at(family, point, prime);
   const LaportaOrder order(family.n, preferred);
   // Three orders of elimination (recording/recorder.hpp); the one cheaper to replay is kept: the
   // reducer's own, the same rows in Laporta order (sector by sector: many targets sharing lower
@@ -65,7 +66,7 @@ RecordedReduction record_laporta(const FamilyDef& family, const NumericPoint& po
   };
   for (Variant v : {Variant{Recorder::Elimination::creation_order, false}, Variant{Recorder::Elimination::laporta_order, false},
                     Variant{Recorder::Elimination::creation_order, true}}) {
-    Recorder recorder(ids, other, order, [&](SectorId s) { return zero[s] != 0; }, masters, v.mode);
+    Recorder recorder(at.ids, at.other, order, [&](SectorId s) { return zero[s] != 0; }, masters, v.mode);
     for (const auto& e : v.bottom_up ? bottom_up(recorder, taped, order) : taped) recorder.add(e.templ, e.seed, e.lead);
     std::vector<std::vector<u64>> values;
     Recording rec;

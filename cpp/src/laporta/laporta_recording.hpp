@@ -9,6 +9,13 @@
 
 namespace sailir {
 
+// The identities a Recorder works with: at `point` modulo `prime`, and at the same point modulo
+// another prime, so that a coefficient vanishing modulo one prime only is told from a real zero.
+struct RecorderIdentities {
+  RecorderIdentities(const FamilyDef& family, const NumericPoint& point, u64 prime);
+  IdentitySet ids, other;
+};
+
 struct RecordedReduction {
   Recording recording;
   std::vector<std::vector<u64>> values;  // targets x masters at the recording's prime and point

@@ -79,25 +79,25 @@ bool keeps_structure(const FamilyDef& family, const Recording& rec, const std::v
 }
 
 // The recording, or when one of its pivots vanishes at the fixed values for every value of the
-// free symbols, the recording made again there from its own equations. Recordings are made at
-// random points, so such a pivot is one the fixed values make vanish (box2l's recording at
-// s12=5, s23=7, where the reduction itself is fine).
+// free symbols, the recording made again there (replayable()).
 const Recording& usable_recording(const FamilyDef& family, const Recording& rec, const std::vector<int>& slot,
                                   const NumericPoint& fixed, const AnalyticOptions& options,
                                   std::optional<Recording>& again, std::unique_ptr<SymmetricBasis>& stage) {
-  if (keeps_structure(family, rec, slot, fixed, options.seed, stage)) return rec;
+  auto replays = [&](const Recording& x) { return keeps_structure(family, x, slot, fixed, options.seed, stage); };
+  const NumericPoint at = recording_point(family, fixed, options.seed);
+  const Recording* usable = replayable(family, rec, at, rec.prime, replays, again);
+  if (usable == &rec) return rec;
   std::string given;
   for (auto& [name, value] : fixed)
     if (name != family.one) given += (given.empty() ? "" : ",") + name + "=" + value;
-  if (given.empty())
-    throw RecordingError("a pivot of the recording vanishes at a random point: the recording is not generic");
-  const std::string why = "a pivot of the recording vanishes at " + given + " for every value of the other symbols";
-  if (options.progress) options.progress(why + ": recording it again there from its own equations");
-  try {
-    again = record_again(family, rec, recording_point(family, fixed, options.seed), rec.prime);
-    if (keeps_structure(family, *again, slot, fixed, options.seed, stage)) return *again;
-  } catch (const RecordingError&) {  // its equations do not reduce the targets there
+  const std::string why = given.empty() ? "a pivot of the recording vanishes at a random point"
+                                        : "a pivot of the recording vanishes at " + given +
+                                              " for every value of the other symbols";
+  if (usable) {
+    if (options.progress) options.progress(why + ": recorded it again there from its own equations");
+    return *usable;
   }
+  if (given.empty()) throw RecordingError(why + ": the recording is not generic");
   throw RecordingError(why + ", and its equations do not reduce the targets there; reduce the integrals with "
                        "these values fixed (--analytic --point " + given + " INTEGRAL...)");
 }

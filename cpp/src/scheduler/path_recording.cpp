@@ -41,9 +41,7 @@ void compact(const Recorder& first, const std::vector<Recorder::Equation>& all, 
 RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point, u64 prime, const ReductionPath& path) {
   const auto t0 = std::chrono::steady_clock::now();
   RecordedReduction out;
-  const nmod_t mod{prime}, other_mod{next_check_prime(prime, 0)};
-  const IdentitySet ids(family, point_in_field(point, mod), mod);
-  const IdentitySet other(family, point_in_field(point, other_mod), other_mod);
+  const RecorderIdentities at(family, point, prime);
   const LaportaOrder order(family.n, path.masters);
   LaportaReducer laporta(family, point, prime, path.masters);  // zero sectors, and fallback jobs
   laporta.record_rows();
@@ -54,27 +52,25 @@ RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point
   for (const PathJob& job : path.jobs)
     if (job.laporta) fallback.push_back(job.integral);
   if (!fallback.empty()) laporta.reduce(fallback, {});
-  Recorder recorder(ids, other, order, [&](SectorId s) { return laporta.is_zero_sector(s); }, path.masters);
+  Recorder recorder(at.ids, at.other, order, [&](SectorId s) { return laporta.is_zero_sector(s); }, path.masters);
   std::vector<Recorder::Equation> all;
   for (const PathJob& job : path.jobs)
     for (const PathStep& step : job.steps) all.push_back({step.action.op, step.action.seed, step.target});
   for (const RowOrigin& row : laporta.needed_rows(fallback)) all.push_back({row.templ, row.seed, row.lead});
   for (const auto& e : all) recorder.add(e.templ, e.seed, e.lead);
   out.recording = recorder.finish(path.targets, path.masters, out.values);
-  compact(recorder, all, ids, other, order, [&](SectorId s) { return laporta.is_zero_sector(s); }, path, out);
+  compact(recorder, all, at.ids, at.other, order, [&](SectorId s) { return laporta.is_zero_sector(s); }, path, out);
   out.recording.set_origin(family, "learned", prime, point);
   out.record_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
 
 Recording record_again(const FamilyDef& family, const Recording& rec, const NumericPoint& point, u64 prime) {
-  const nmod_t mod{prime}, other_mod{next_check_prime(prime, 0)};
-  const IdentitySet ids(family, point_in_field(point, mod), mod);
-  const IdentitySet other(family, point_in_field(point, other_mod), other_mod);
+  const RecorderIdentities at(family, point, prime);
   const std::vector<Integral> masters = rec.master_integrals();
   const LaportaOrder order(family.n, masters);
   LaportaReducer zero_test(family, point, prime, masters);  // its zero sectors only (found lazily)
-  Recorder recorder(ids, other, order, [&](SectorId s) { return zero_test.is_zero_sector(s); }, masters);
+  Recorder recorder(at.ids, at.other, order, [&](SectorId s) { return zero_test.is_zero_sector(s); }, masters);
   for (std::size_t r = 0; r < rec.rows(); ++r)
     recorder.add(rec.row_template[r], rec.row_seed[r], rec.columns[rec.row_lead[r]]);
   std::vector<std::vector<u64>> values;
@@ -82,6 +78,17 @@ Recording record_again(const FamilyDef& family, const Recording& rec, const Nume
   out.user_targets = rec.user_targets;
   out.set_origin(family, rec.method, prime, point);
   return out;
+}
+
+const Recording* replayable(const FamilyDef& family, const Recording& rec, const NumericPoint& point, u64 prime,
+                            const std::function<bool(const Recording&)>& replays, std::optional<Recording>& again) {
+  if (replays(rec)) return &rec;
+  try {
+    again = record_again(family, rec, point, prime);
+  } catch (const RecordingError&) {  // its equations do not reduce the targets there
+    return nullptr;
+  }
+  return replays(*again) ? &*again : nullptr;
 }
 
 }  // namespace sailir

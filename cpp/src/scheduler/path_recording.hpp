@@ -3,6 +3,9 @@
 // fallback jobs contribute the equations their Laporta reduction solved.
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include "laporta/laporta_recording.hpp"
 #include "scheduler/reduction_path.hpp"
 
@@ -17,5 +20,12 @@ RecordedReduction record_path(const FamilyDef& family, const NumericPoint& point
 // reduction itself does not degenerate. Throws RecordingError when its equations do not reduce
 // the targets there.
 Recording record_again(const FamilyDef& family, const Recording& rec, const NumericPoint& point, u64 prime);
+
+// `rec` when `replays(rec)`; else `rec` recorded again at (prime, point), kept in `again`, when
+// that one replays; null when neither does. Recordings are made at random points, so the point a
+// caller replays at can make a pivot vanish where the reduction itself is fine (box2l at s12=5,
+// s23=7): the numeric replay and the exact one both go through here.
+const Recording* replayable(const FamilyDef& family, const Recording& rec, const NumericPoint& point, u64 prime,
+                            const std::function<bool(const Recording&)>& replays, std::optional<Recording>& again);
 
 }  // namespace sailir
