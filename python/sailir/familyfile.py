@@ -138,23 +138,24 @@ def cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "sailir" / "families"
 
 
-def _templates_section(text: str, digest: str) -> str | None:
-    """The templates and symmetries of an intact existing file for the same hash, so sympy need not run
-    again; None for another hash or version, or a file whose checksum fails (it is rebuilt)."""
+def _cached_sections(text: str, digest: str) -> tuple[str, str | None] | None:
+    """The templates and symmetries of an intact existing file for the same hash, so sympy need not
+    run again; the symmetries are None when an older search found them (the caller finds them
+    again). None for another hash or version, or a file whose checksum fails (it is rebuilt)."""
     lines = text.split("\n")
     if len(lines) < 3 or lines[0] != MAGIC or lines[2] != f"hash {digest}":
         return None
     body, sep, seal = text.rpartition("checksum ")
     if not sep or seal != f"{checksum(body)}\nend\n":
         return None
-    start = body.find("\ntemplates ")
+    start, split = body.find("\ntemplates "), body.find("\nsymmetries ")
     if start < 0:
         return None
-    section = body[start + 1 :]
-    symmetries = section.find("\nsymmetries ")
-    if symmetries >= 0 and not section[symmetries:].split("\n", 2)[1].endswith(f" {SYMMETRY_SEARCH}"):
-        return section[: symmetries + 1]  # stale symmetries: the caller finds them again
-    return section
+    if split < start:  # a file from before symmetries were stored
+        return body[start + 1 :], None
+    symmetries = body[split + 1 :]
+    current = symmetries.split("\n", 1)[0].endswith(f" {SYMMETRY_SEARCH}")
+    return body[start + 1 : split + 1], symmetries if current else None
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -178,21 +179,19 @@ def compile_family(spec: str) -> Path:
     candidates = [path]
     if spec in builtin_names():
         candidates.append(builtin_file(spec, ".sfam"))
-    section = None
+    cached = None
     for candidate in candidates:
         try:
             existing = candidate.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        section = _templates_section(existing, digest)
-        if section is not None:
-            if candidate == path and existing == _sealed(header + section):
-                return path
+        cached = _cached_sections(existing, digest)
+        if cached is not None:
             break
-    if section is None:
-        section = render_templates(family, derive_identities(family)) + render_symmetries(family)
-    elif "\nsymmetries " not in "\n" + section:
-        section += render_symmetries(family)
+    templates, symmetries = cached or (render_templates(family, derive_identities(family)), None)
+    section = templates + (symmetries or render_symmetries(family))
+    if cached and candidate == path and existing == _sealed(header + section):
+        return path
     # The same definition under another name, point or masters rewrites the header only.
     _write_atomic(path, _sealed(header + section))
     return path

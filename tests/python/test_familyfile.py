@@ -140,6 +140,18 @@ def test_compile_derives_when_nothing_is_cached(cache: Path, tmp_path: Path) -> 
     assert path.read_bytes() == (DATA / "bubble.sfam").read_bytes()
 
 
+def test_stale_symmetries_are_found_again(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached file whose symmetries an older search found (no `externals` on its line) keeps its
+    templates and gets its symmetries found again, equal to a fresh file's."""
+    fresh = compile_family("trianglebox").read_text()
+    stale = fresh.replace(" externals\n", "\n", 1)
+    assert stale != fresh
+    path = cache / f"{family_hash(load_family('trianglebox'))}.sfam"
+    path.write_text(familyfile._sealed(stale[: stale.rindex("checksum ")]))
+    _no_sympy(monkeypatch)
+    assert compile_family("trianglebox").read_text() == fresh
+
+
 def test_compile_main(cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert compile_main(["tadpole"]) == 0
     out = capsys.readouterr().out.strip()
